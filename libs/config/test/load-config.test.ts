@@ -1,0 +1,35 @@
+import t from 'tap';
+import { loadConfig, ConfigError } from '../src/index.js';
+
+t.test('applies the defaults of DESIGN.md', async (t) => {
+  const config = loadConfig({});
+  t.equal(config.GATEWAY_PORT, 3000);
+  t.equal(config.BOOKING_PORT, 3001);
+  t.equal(config.WORKER_PORT, 3002);
+  t.equal(config.DATABASE_URL, 'postgresql://postgres@127.0.0.1:5432/concert');
+  t.equal(config.REDIS_URL, 'redis://127.0.0.1:6379');
+  t.equal(config.HOLD_SECONDS, 300);
+  t.equal(config.MAX_HOLDS_PER_USER, 4);
+  t.equal(config.MAX_CHARGE, 1_000_000);
+  t.equal(config.MAX_BALANCE, 100_000_000);
+  t.equal(config.QUEUE_DEFAULT_MAX_ACTIVE, 100);
+  t.equal(config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS, 600);
+  t.equal(config.ADMIT_INTERVAL_MS, 1000);
+  t.equal(config.ADMIN_API_KEY, undefined);
+});
+
+t.test('coerces numbers and booleans from strings and treats empty strings as unset', async (t) => {
+  const config = loadConfig({ HOLD_SECONDS: '5', LOG_PRETTY: 'true', GATEWAY_PORT: '', REDIS_URL: 'redis://127.0.0.1:6379/7' });
+  t.equal(config.HOLD_SECONDS, 5);
+  t.equal(config.LOG_PRETTY, true);
+  t.equal(config.GATEWAY_PORT, 3000);
+  t.equal(config.REDIS_URL, 'redis://127.0.0.1:6379/7');
+});
+
+t.test('refuses bad values with a message naming the variable', async (t) => {
+  t.throws(() => loadConfig({ HOLD_SECONDS: 'soon' }), { name: 'ConfigError', message: /HOLD_SECONDS/ });
+  t.throws(() => loadConfig({ GATEWAY_PORT: '70000' }), { message: /GATEWAY_PORT/ });
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), { message: /DATABASE_URL/ });
+  t.throws(() => loadConfig({ ADMIN_API_KEY: 'short' }), { message: /ADMIN_API_KEY/ });
+  t.throws(() => loadConfig({ MAX_CHARGE: '10', MAX_BALANCE: '5' }), ConfigError);
+});

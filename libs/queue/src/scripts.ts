@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const LUA_DIR = new URL('./lua/', import.meta.url);
+const INCLUDE = /^--- @include "([\w/-]+)"$/m;
+
+/** Reads `lua/<file>` with its `--- @include "includes/x"` lines replaced by those snippets. */
+function loadLua(file: string): string {
+  let source = readFileSync(new URL(file, LUA_DIR), 'utf8');
+  for (let match = INCLUDE.exec(source); match; match = INCLUDE.exec(source)) {
+    source = source.replace(match[0], loadLua(`${match[1]}.lua`));
+  }
+  return source;
+}
+
+// One command per file, named `<name>-<number of keys>.lua` (the BullMQ convention).
+const SCRIPT_FILES = [
+  'join-6.lua',
+  'status-5.lua',
+  'remove-6.lua',
+  'tick-7.lua',
+  'configure-1.lua',
+  'figures-3.lua',
+  'sweep-5.lua',
+] as const;
+
+type Reply = number | string | Reply[];
+type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<Reply>;
+
+export type WaitingRoomCommands = {
+  wrJoin: ScriptCommand;
+  wrStatus: ScriptCommand;
+  wrRemove: ScriptCommand;
+  wrTick: ScriptCommand;
+  wrConfigure: ScriptCommand;
+  wrFigures: ScriptCommand;
+  wrSweep: ScriptCommand;
+};
+
+const SOURCES = SCRIPT_FILES.map((file) => {
+  const [, name, keys] = /^([a-z]+)-(\d+)\.lua$/.exec(file)!;
+  const command = `wr${name![0]!.toUpperCase()}${name!.slice(1)}`;
+  return { command, numberOfKeys: Number(keys), lua: loadLua(file) };
+});
+
+/** Registers the waiting-room scripts on a client (ioredis sends EVALSHA, loading them on demand). */
+export function defineWaitingRoomCommands(redis: Redis): Redis & WaitingRoomCommands {
+  for (const { command, numberOfKeys, lua } of SOURCES) {
+    if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
+  }
+  return redis as Redis & WaitingRoomCommands;
+}
