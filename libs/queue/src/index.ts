@@ -13,3 +13,4 @@ export {
 export { createRedis } from './redis.js';
 export { QueueErrors } from './errors.js';
 export { QUEUE_ID_PATTERN, USER_ID_PATTERN } from './ids.js';
+export { waitingRoomFastifyPlugin, type WaitingRoomPluginOptions } from './plugin.js';

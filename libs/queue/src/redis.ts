@@ -5,5 +5,5 @@ import { Redis, type RedisOptions } from 'ioredis';
  * one write, which is most of the waiting room's throughput. `REDIS_URL` may carry a db index.
  */
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, connectionName: options.connectionName, ...options });
+  return new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, ...options });
 }
