@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createConcertDirectory, type ConcertDirectory } from '@concert/booking-domain';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    concerts: ConcertDirectory;
+  }
+}
+
+async function concerts(app: FastifyInstance) {
+  app.decorate('concerts', createConcertDirectory(app.db));
+}
+
+export const concertsPlugin = fp(concerts, { name: 'concerts', dependencies: ['prisma'] });

@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errorResponses } from '@concert/http';
+import { chargePoints, chargeRequest, getBalance, listTransactions } from '@concert/booking-domain';
+import type { Config } from '@concert/config';
+import { bearer, idempotencyHeaders } from '../schemas/common.js';
+import { balance, chargeBody, ledger } from '../schemas/points.js';
+import { replayIfStored } from './idempotent-replay.js';
+
+/** Points: balance, charges and the ledger of the token's user (any live token). */
+export default async function pointRoutes(fastify: FastifyInstance, opts: { config: Config }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get(
+    '/points',
+    {
+      preHandler: app.requireLiveToken,
+      schema: { tags: ['points'], summary: 'My balance', security: bearer, response: { 200: balance, ...errorResponses(401) } },
+    },
+    async (request) => getBalance({ db: app.db, userId: request.fan.claims.userId }),
+  );
+
+  app.post(
+    '/points/charge',
+    {
+      // A retry of a charge already made is answered even if the token has died since.
+      preHandler: [
+        replayIfStored(app, 'points.charge', (request: FastifyRequest) => chargeRequest((request.body as { amount: number }).amount)),
+        app.requireLiveToken,
+      ],
+      schema: {
+        tags: ['points'],
+        summary: `Add points (1..${opts.config.MAX_CHARGE} per charge; balance at most ${opts.config.MAX_BALANCE})`,
+        security: bearer,
+        headers: idempotencyHeaders,
+        body: chargeBody(opts.config.MAX_CHARGE),
+        response: { 200: balance, ...errorResponses(400, 401, 422) },
+      },
+    },
+    async (request, reply) => {
+      const result = await chargePoints({
+        db: app.db,
+        userId: request.fan.claims.userId,
+        amount: request.body.amount,
+        maxBalance: opts.config.MAX_BALANCE,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(result.statusCode as 200).send(result.body);
+    },
+  );
+
+  app.get(
+    '/points/transactions',
+    {
+      preHandler: app.requireLiveToken,
+      schema: {
+        tags: ['points'],
+        summary: 'My ledger, newest first (the latest 100)',
+        security: bearer,
+        response: { 200: ledger, ...errorResponses(401) },
+      },
+    },
+    async (request) => listTransactions({ db: app.db, userId: request.fan.claims.userId }),
+  );
+}
+

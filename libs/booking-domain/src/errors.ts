@@ -1,0 +1,17 @@
+import createError from '@fastify/error';
+
+/** The booking service's error catalog: the contract's `code`s, one place, never reused. */
+export const BookingErrors = {
+  CONCERT_NOT_FOUND: createError('CONCERT_NOT_FOUND', 'Concert %s not found', 404),
+  SCHEDULE_NOT_FOUND: createError('SCHEDULE_NOT_FOUND', 'Schedule %s not found for this concert', 404),
+  SEAT_NOT_FOUND: createError('SEAT_NOT_FOUND', 'Seat %s does not exist on this date', 404),
+  SEAT_UNAVAILABLE: createError('SEAT_UNAVAILABLE', 'Seat %s is held or sold', 409),
+  HOLD_LIMIT_REACHED: createError('HOLD_LIMIT_REACHED', 'You already hold %s seats, the most allowed at once', 409),
+  RESERVATION_NOT_FOUND: createError('RESERVATION_NOT_FOUND', 'Reservation %s not found', 404),
+  RESERVATION_NOT_HELD: createError('RESERVATION_NOT_HELD', 'Reservation %s is not held any more', 409),
+  RESERVATION_EXPIRED: createError('RESERVATION_EXPIRED', 'The hold of reservation %s is over', 409),
+  RESERVATION_ALREADY_PAID: createError('RESERVATION_ALREADY_PAID', 'Reservation %s is already paid', 409),
+  INSUFFICIENT_BALANCE: createError('INSUFFICIENT_BALANCE', 'Balance %s does not cover %s', 402),
+  BALANCE_LIMIT_EXCEEDED: createError('BALANCE_LIMIT_EXCEEDED', 'A balance may not exceed %s points', 422),
+  IDEMPOTENCY_KEY_REUSED: createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request', 422),
+};

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '@concert/db';
+import { BookingErrors } from '../errors.js';
+import type { ReservationView } from './reservation-view.js';
+
+// Namespace of the per-user advisory lock (two-key form keeps it apart from other locks).
+const USER_HOLDS_LOCK = 1;
+
+type Taken = { id: string; price: number; expires_at: Date };
+type Diagnosis = { seat_status: string | null; seat_live_hold: boolean | null; schedule_bookable: boolean; live_holds: number };
+
+/**
+ * Holds a seat for `holdSeconds`. The seat is taken by one conditional UPDATE (AVAILABLE, or HELD
+ * with its hold over), so among any number of concurrent requests exactly one wins. A per-user
+ * advisory lock makes "at most `maxHolds` live holds" exact under a user's own concurrency;
+ * nothing is held across anything but this short transaction.
+ */
+export async function holdSeat(opts: {
+  db: Db;
+  userId: string;
+  concertId: string;
+  scheduleId: string;
+  seatNo: number;
+  holdSeconds: number;
+  maxHolds: number;
+}): Promise<ReservationView> {
+  const { db, userId, concertId, scheduleId, seatNo, holdSeconds, maxHolds } = opts;
+  const reservationId = randomUUID();
+
+  const taken = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${USER_HOLDS_LOCK}::int, hashtext(${userId}))`;
+    return tx.$queryRaw<Taken[]>`
+      WITH live_holds AS (
+        SELECT count(*) AS n FROM reservation
+         WHERE user_id = ${userId} AND status = 'HELD' AND expires_at > now()
+      ), taken AS (
+        UPDATE seat s
+           SET status = 'HELD', reservation_id = ${reservationId}::uuid,
+               hold_expires_at = now() + make_interval(secs => ${holdSeconds}::int)
+          FROM schedule sc
+         WHERE s.schedule_id = ${scheduleId}::uuid AND s.seat_no = ${seatNo}::int
+           AND sc.id = s.schedule_id AND sc.concert_id = ${concertId}::uuid AND sc.starts_at > now()
+           AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= now()))
+           AND (SELECT n FROM live_holds) < ${maxHolds}::int
+        RETURNING s.id, s.price, s.hold_expires_at
+      )
+      INSERT INTO reservation (id, user_id, concert_id, schedule_id, seat_id, seat_no, price, status, expires_at)
+      SELECT ${reservationId}::uuid, ${userId}, ${concertId}::uuid, ${scheduleId}::uuid, taken.id, ${seatNo}::int,
+             taken.price, 'HELD', taken.hold_expires_at
+        FROM taken
+      RETURNING id, price, expires_at`;
+  });
+
+  const [row] = taken;
+  if (row) {
+    return { reservationId: row.id, concertId, scheduleId, seatNo, price: row.price, status: 'HELD', expiresAt: row.expires_at };
+  }
+
+  // Lost: say why (a read after the fact; only the failure path pays for it).
+  const [why] = await db.$queryRaw<Diagnosis[]>`
+    SELECT s.status::text AS seat_status,
+           (s.status = 'HELD' AND s.hold_expires_at > now()) AS seat_live_hold,
+           EXISTS (SELECT 1 FROM schedule WHERE id = ${scheduleId}::uuid AND concert_id = ${concertId}::uuid AND starts_at > now()) AS schedule_bookable,
+           (SELECT count(*)::int FROM reservation WHERE user_id = ${userId} AND status = 'HELD' AND expires_at > now()) AS live_holds
+      FROM (SELECT 1) AS one
+      LEFT JOIN seat s ON s.schedule_id = ${scheduleId}::uuid AND s.seat_no = ${seatNo}::int`;
+  if (!why?.schedule_bookable) throw new BookingErrors.SCHEDULE_NOT_FOUND(scheduleId);
+  if (why.seat_status === null) throw new BookingErrors.SEAT_NOT_FOUND(seatNo);
+  if (why.seat_status === 'SOLD' || why.seat_live_hold) throw new BookingErrors.SEAT_UNAVAILABLE(seatNo);
+  if (why.live_holds >= maxHolds) throw new BookingErrors.HOLD_LIMIT_REACHED(maxHolds);
+  // The seat was freed between our attempt and this read: still a lost race from the caller's view.
+  throw new BookingErrors.SEAT_UNAVAILABLE(seatNo);
+}
