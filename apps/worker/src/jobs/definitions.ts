@@ -1,0 +1,15 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '@concert/config';
+import type { Db } from '@concert/db';
+import type { WaitingRoom } from '@concert/queue';
+import type { WorkerMetrics } from '../metrics.js';
+
+/** What every job handler may use. */
+export type JobContext = { config: Config; db: Db; waitingRoom: WaitingRoom; metrics: WorkerMetrics; log: FastifyBaseLogger };
+
+/** A recurring job: its scheduler id/name, how often it runs, and what it does. Handlers are idempotent. */
+export type JobDefinition = {
+  name: string;
+  everyMs: (config: Config) => number;
+  handle: (context: JobContext) => Promise<Record<string, number>>;
+};

@@ -1,0 +1,24 @@
+import { releaseLapsedHolds } from '@concert/booking-domain';
+import type { JobDefinition } from './definitions.js';
+
+const BATCH = 1000;
+// Bounded work per run: a huge backlog is worked off over several runs, never in one long job.
+const MAX_BATCHES_PER_RUN = 20;
+
+/** Lapsed holds become EXPIRED and their seats AVAILABLE (reads already treat them so). */
+export const releaseHolds: JobDefinition = {
+  name: 'release-holds',
+  everyMs: (config) => config.RELEASE_INTERVAL_MS,
+  async handle({ db, metrics }) {
+    let released = 0;
+    let seatsFreed = 0;
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      const result = await releaseLapsedHolds({ db, batch: BATCH });
+      released += result.released;
+      seatsFreed += result.seatsFreed;
+      if (result.released < BATCH) break;
+    }
+    metrics.releasedHolds.inc(released);
+    return { released, seatsFreed };
+  },
+};

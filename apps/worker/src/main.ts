@@ -1,0 +1,9 @@
+import { loadConfigOrExit } from '@concert/config';
+import { createServer, listen } from '@concert/http';
+import worker from './app.js';
+
+const config = loadConfigOrExit();
+const app = createServer(config, 'worker');
+await app.register(worker, { config });
+// SIGTERM: stop taking jobs, finish the one in hand, close connections (see plugins/jobs.ts).
+await listen(app, { port: config.WORKER_PORT, host: config.HOST, graceMs: 30_000 });
