@@ -18,11 +18,18 @@ t.test('browsing and holding seats', async (t) => {
   });
 
   t.test('dates: future ones by start, with seat counts', async (t) => {
-    const response = await app.inject({ method: 'GET', url: `/concerts/${concert.id}/schedules`, headers: alice.headers });
+    const response = await app.inject({
+      method: 'GET',
+      url: `/concerts/${concert.id}/schedules`,
+      headers: alice.headers,
+    });
     t.equal(response.statusCode, 200);
     const body = response.json();
     t.equal(body.length, 3);
-    t.same(body.map((s: { id: string }) => s.id), schedules.map((s) => s.id));
+    t.same(
+      body.map((s: { id: string }) => s.id),
+      schedules.map((s) => s.id),
+    );
     t.ok(body.every((s: { startsAt: string }) => Date.parse(s.startsAt) > Date.now()));
     t.match(body[0], { totalSeats: 50, availableSeats: 50, startsAt: first!.startsAt.toISOString() });
   });
@@ -31,7 +38,10 @@ t.test('browsing and holding seats', async (t) => {
     const response = await app.inject({ method: 'GET', url: seatsUrl, headers: alice.headers });
     t.equal(response.statusCode, 200);
     const seats = response.json();
-    t.same(seats.map((s: { seatNo: number }) => s.seatNo), Array.from({ length: 50 }, (_, i) => i + 1));
+    t.same(
+      seats.map((s: { seatNo: number }) => s.seatNo),
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
     t.ok(seats.every((s: { status: string; price: number }) => s.status === 'AVAILABLE' && s.price > 0));
   });
 
@@ -44,9 +54,17 @@ t.test('browsing and holding seats', async (t) => {
     const stranger = await fan('carol', 'other-tour');
     const wrongQueue = await app.inject({ method: 'GET', url: seatsUrl, headers: stranger.headers });
     t.same([wrongQueue.statusCode, wrongQueue.json().code], [403, 'TOKEN_WRONG_QUEUE']);
-    const unknown = await app.inject({ method: 'GET', url: `/concerts/${randomUUID()}/schedules`, headers: alice.headers });
+    const unknown = await app.inject({
+      method: 'GET',
+      url: `/concerts/${randomUUID()}/schedules`,
+      headers: alice.headers,
+    });
     t.same([unknown.statusCode, unknown.json().code], [404, 'CONCERT_NOT_FOUND']);
-    const unknownSchedule = await app.inject({ method: 'GET', url: `/concerts/${concert.id}/schedules/${randomUUID()}/seats`, headers: alice.headers });
+    const unknownSchedule = await app.inject({
+      method: 'GET',
+      url: `/concerts/${concert.id}/schedules/${randomUUID()}/seats`,
+      headers: alice.headers,
+    });
     t.same([unknownSchedule.statusCode, unknownSchedule.json().code], [404, 'SCHEDULE_NOT_FOUND']);
     const badId = await app.inject({ method: 'GET', url: `/concerts/not-a-uuid/schedules`, headers: alice.headers });
     t.same([badId.statusCode, badId.json().code], [400, 'VALIDATION_ERROR']);
@@ -65,7 +83,9 @@ t.test('browsing and holding seats', async (t) => {
     t.ok(holdMs > 290_000 && holdMs <= 300_000, `held for HOLD_SECONDS (${holdMs} ms left)`);
     const seat7 = (await app.inject({ method: 'GET', url: seatsUrl, headers: alice.headers })).json()[6];
     t.same(seat7, { seatNo: 7, price: 150_000, status: 'HELD' });
-    const schedulesNow = (await app.inject({ method: 'GET', url: `/concerts/${concert.id}/schedules`, headers: alice.headers })).json();
+    const schedulesNow = (
+      await app.inject({ method: 'GET', url: `/concerts/${concert.id}/schedules`, headers: alice.headers })
+    ).json();
     t.equal(schedulesNow[0].availableSeats, 49);
 
     const again = await app.inject({ method: 'POST', url: holdUrl, headers: alice.headers, payload: { seatNo: 7 } });
@@ -80,7 +100,10 @@ t.test('browsing and holding seats', async (t) => {
     });
     t.equal(noSchedule.statusCode, 404);
 
-    t.equal((await app.inject({ method: 'POST', url: holdUrl, headers: alice.headers, payload: { seatNo: 8 } })).statusCode, 201);
+    t.equal(
+      (await app.inject({ method: 'POST', url: holdUrl, headers: alice.headers, payload: { seatNo: 8 } })).statusCode,
+      201,
+    );
     const limit = await app.inject({ method: 'POST', url: holdUrl, headers: alice.headers, payload: { seatNo: 9 } });
     t.same([limit.statusCode, limit.json().code], [409, 'HOLD_LIMIT_REACHED'], 'MAX_HOLDS_PER_USER = 2');
 
@@ -108,7 +131,9 @@ t.test('browsing and holding seats', async (t) => {
     // A waiting token is enough for one's own reservations.
     const cancelled = await app.inject({ method: 'DELETE', url: `/reservations/${mine.id}`, headers: alice.headers });
     t.equal(cancelled.statusCode, 204);
-    t.match((await app.inject({ method: 'GET', url: `/reservations/${mine.id}`, headers: alice.headers })).json(), { status: 'CANCELLED' });
+    t.match((await app.inject({ method: 'GET', url: `/reservations/${mine.id}`, headers: alice.headers })).json(), {
+      status: 'CANCELLED',
+    });
     const seat7 = (await app.inject({ method: 'GET', url: seatsUrl, headers: alice.headers })).json()[6];
     t.equal(seat7.status, 'AVAILABLE', 'the seat is free again');
     const twice = await app.inject({ method: 'DELETE', url: `/reservations/${mine.id}`, headers: alice.headers });

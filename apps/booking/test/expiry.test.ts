@@ -12,10 +12,20 @@ t.test('with HOLD_SECONDS=1, a lapsed hold is available at once, can be re-held,
   const second = await stack.fan('second');
   await app.inject({ method: 'POST', url: '/points/charge', headers: first.headers, payload: { amount: 1_000_000 } });
 
-  const held = await app.inject({ method: 'POST', url: `${base}/reservations`, headers: first.headers, payload: { seatNo: 10 } });
+  const held = await app.inject({
+    method: 'POST',
+    url: `${base}/reservations`,
+    headers: first.headers,
+    payload: { seatNo: 10 },
+  });
   t.equal(held.statusCode, 201);
   const { reservationId } = held.json();
-  const taken = await app.inject({ method: 'POST', url: `${base}/reservations`, headers: second.headers, payload: { seatNo: 10 } });
+  const taken = await app.inject({
+    method: 'POST',
+    url: `${base}/reservations`,
+    headers: second.headers,
+    payload: { seatNo: 10 },
+  });
   t.equal(taken.statusCode, 409, 'taken while the hold is live');
 
   await sleep(1200);
@@ -23,12 +33,22 @@ t.test('with HOLD_SECONDS=1, a lapsed hold is available at once, can be re-held,
   t.equal(seats[9].status, 'AVAILABLE', 'the lapsed hold reads AVAILABLE before any clean-up ran');
   const read = await app.inject({ method: 'GET', url: `/reservations/${reservationId}`, headers: first.headers });
   t.equal(read.json().status, 'EXPIRED', 'and its reservation reads EXPIRED');
-  const pay = await app.inject({ method: 'POST', url: '/payments', headers: first.headers, payload: { reservationId } });
+  const pay = await app.inject({
+    method: 'POST',
+    url: '/payments',
+    headers: first.headers,
+    payload: { reservationId },
+  });
   t.same([pay.statusCode, pay.json().code], [409, 'RESERVATION_EXPIRED']);
   const cancel = await app.inject({ method: 'DELETE', url: `/reservations/${reservationId}`, headers: first.headers });
   t.same([cancel.statusCode, cancel.json().code], [409, 'RESERVATION_NOT_HELD']);
 
-  const reheld = await app.inject({ method: 'POST', url: `${base}/reservations`, headers: second.headers, payload: { seatNo: 10 } });
+  const reheld = await app.inject({
+    method: 'POST',
+    url: `${base}/reservations`,
+    headers: second.headers,
+    payload: { seatNo: 10 },
+  });
   t.equal(reheld.statusCode, 201, 'someone else can take it');
 
   // The sweep records the lapsed hold but leaves the seat with its new holder.
@@ -38,5 +58,11 @@ t.test('with HOLD_SECONDS=1, a lapsed hold is available at once, can be re-held,
   const seat = await stack.db.seat.findFirstOrThrow({ where: { scheduleId: schedules[0]!.id, seatNo: 10 } });
   t.same([seat.status, seat.reservationId], ['HELD', reheld.json().reservationId]);
   t.same(await releaseLapsedHolds({ db: stack.db }), { released: 0, seatsFreed: 0 }, 'idempotent');
-  t.same(await invariantViolations(stack.db), { balances: [], doubleHeld: [], doubleSold: [], soldWithoutPayment: [], paymentMismatch: [] });
+  t.same(await invariantViolations(stack.db), {
+    balances: [],
+    doubleHeld: [],
+    doubleSold: [],
+    soldWithoutPayment: [],
+    paymentMismatch: [],
+  });
 });

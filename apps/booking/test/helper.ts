@@ -11,7 +11,9 @@ import booking from '../src/app.js';
 export async function buildStack(t: Test, env: Record<string, string | number> = {}, queue = { maxActive: 1000 }) {
   const context = await setupTestContext(t, { database: true, env });
   const db = context.db as Db;
-  const bookingApp = createServer(context.config, 'booking', { logger: process.env.TEST_LOG ? { level: 'error' } : false });
+  const bookingApp = createServer(context.config, 'booking', {
+    logger: process.env.TEST_LOG ? { level: 'error' } : false,
+  });
   await bookingApp.register(booking, { config: context.config });
   await bookingApp.ready();
   t.teardown(() => bookingApp.close());
@@ -21,7 +23,10 @@ export async function buildStack(t: Test, env: Record<string, string | number> =
   const schedules = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
   await configureQueue(concert.queueId, queue);
 
-  async function configureQueue(queueId: string, settings: { maxActive?: number; activeTtlSeconds?: number; paused?: boolean }) {
+  async function configureQueue(
+    queueId: string,
+    settings: { maxActive?: number; activeTtlSeconds?: number; paused?: boolean },
+  ) {
     await issuer.waitingRoom.configure(queueId, settings);
   }
 

@@ -11,14 +11,21 @@ async function holdAndFund(stack: Stack, userId: string, seatNos: number[], poin
     if (held.statusCode !== 201) throw new Error(`hold failed: ${held.body}`);
     reservationIds.push(held.json().reservationId);
   }
-  if (points) await stack.app.inject({ method: 'POST', url: '/points/charge', headers: fan.headers, payload: { amount: points } });
+  if (points)
+    await stack.app.inject({
+      method: 'POST',
+      url: '/points/charge',
+      headers: fan.headers,
+      payload: { amount: points },
+    });
   return { fan, reservationIds };
 }
 
 t.test('payments', async (t) => {
   const stack = await buildStack(t);
   const { app, db } = stack;
-  const pay = (headers: Record<string, string>, payload: object) => app.inject({ method: 'POST', url: '/payments', headers, payload });
+  const pay = (headers: Record<string, string>, payload: object) =>
+    app.inject({ method: 'POST', url: '/payments', headers, payload });
 
   t.test('paying two holds at once: one transaction, one debit, seats sold, token ended', async (t) => {
     const { fan, reservationIds } = await holdAndFund(stack, 'alice', [1, 40], 1_000_000);
@@ -39,12 +46,22 @@ t.test('payments', async (t) => {
     const after = await app.inject({ method: 'GET', url: '/points', headers: fan.headers });
     t.same([after.statusCode, after.json().code], [401, 'TOKEN_EXPIRED'], 'the paying token is expired');
     const again = await stack.fan('alice');
-    t.same((await app.inject({ method: 'GET', url: `/reservations/${reservationIds[0]}`, headers: again.headers })).json().status, 'CONFIRMED');
+    t.same(
+      (await app.inject({ method: 'GET', url: `/reservations/${reservationIds[0]}`, headers: again.headers })).json()
+        .status,
+      'CONFIRMED',
+    );
   });
 
   t.test('refusals: not found, someone else’s, already paid, insufficient balance; nothing changes', async (t) => {
-    const { fan: bob, reservationIds: [bobs] } = await holdAndFund(stack, 'bob', [2], 100);
-    const { fan: carol, reservationIds: [carols] } = await holdAndFund(stack, 'carol', [3], 1_000_000);
+    const {
+      fan: bob,
+      reservationIds: [bobs],
+    } = await holdAndFund(stack, 'bob', [2], 100);
+    const {
+      fan: carol,
+      reservationIds: [carols],
+    } = await holdAndFund(stack, 'carol', [3], 1_000_000);
 
     const unknown = await pay(bob.headers, { reservationId: randomUUID() });
     t.same([unknown.statusCode, unknown.json().code], [404, 'RESERVATION_NOT_FOUND']);
@@ -62,14 +79,23 @@ t.test('payments', async (t) => {
     const twice = await pay(carolAgain.headers, { reservationId: carols });
     t.same([twice.statusCode, twice.json().code], [409, 'RESERVATION_ALREADY_PAID']);
 
-    for (const payload of [{}, { reservationId: 'nope' }, { reservationIds: [] }, { reservationId: carols, reservationIds: [carols] }, { reservationIds: Array(5).fill(carols) }]) {
+    for (const payload of [
+      {},
+      { reservationId: 'nope' },
+      { reservationIds: [] },
+      { reservationId: carols, reservationIds: [carols] },
+      { reservationIds: Array(5).fill(carols) },
+    ]) {
       const bad = await pay(bob.headers, payload);
       t.same([bad.statusCode, bad.json().code], [400, 'VALIDATION_ERROR'], JSON.stringify(payload).slice(0, 60));
     }
   });
 
   t.test('a waiting token cannot pay; a token of another queue cannot pay for this concert', async (t) => {
-    const { fan: dan, reservationIds: [dans] } = await holdAndFund(stack, 'dan', [4], 1_000_000);
+    const {
+      fan: dan,
+      reservationIds: [dans],
+    } = await holdAndFund(stack, 'dan', [4], 1_000_000);
     await stack.configureQueue('side-show', { maxActive: 1 });
     await stack.fan('someone', 'side-show');
     const waiting = await stack.fan('dan', 'side-show');
@@ -97,12 +123,17 @@ t.test('payments', async (t) => {
   });
 
   t.test('10 concurrent payments of one reservation: one payment, one debit', async (t) => {
-    const { fan, reservationIds: [id] } = await holdAndFund(stack, 'frank', [6], 1_000_000);
+    const {
+      fan,
+      reservationIds: [id],
+    } = await holdAndFund(stack, 'frank', [6], 1_000_000);
     const responses = await Promise.all(Array.from({ length: 10 }, () => pay(fan.headers, { reservationId: id })));
     const codes = responses.map((r) => r.statusCode).sort();
     t.equal(codes.filter((c) => c === 201).length, 1, 'exactly one 201');
     t.ok(
-      responses.filter((r) => r.statusCode !== 201).every((r) => ['RESERVATION_ALREADY_PAID', 'TOKEN_EXPIRED'].includes(r.json().code)),
+      responses
+        .filter((r) => r.statusCode !== 201)
+        .every((r) => ['RESERVATION_ALREADY_PAID', 'TOKEN_EXPIRED'].includes(r.json().code)),
       'the others are told it is paid (or that the paying token is over)',
     );
     t.equal(await db.payment.count({ where: { userId: 'frank' } }), 1);
@@ -126,6 +157,12 @@ t.test('payments', async (t) => {
   });
 
   t.test('invariants hold in the database', async (t) => {
-    t.same(await invariantViolations(db), { balances: [], doubleHeld: [], doubleSold: [], soldWithoutPayment: [], paymentMismatch: [] });
+    t.same(await invariantViolations(db), {
+      balances: [],
+      doubleHeld: [],
+      doubleSold: [],
+      soldWithoutPayment: [],
+      paymentMismatch: [],
+    });
   });
 });

@@ -9,7 +9,10 @@ t.test('points', async (t) => {
     app.inject({ method: 'POST', url: '/points/charge', headers, payload: { amount } as object });
 
   t.test('a new user has 0 and an empty ledger', async (t) => {
-    t.same((await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json(), { userId: 'alice', balance: 0 });
+    t.same((await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json(), {
+      userId: 'alice',
+      balance: 0,
+    });
     t.same((await app.inject({ method: 'GET', url: '/points/transactions', headers: alice.headers })).json(), []);
   });
 
@@ -29,9 +32,17 @@ t.test('points', async (t) => {
   t.test('amounts must be integers in 1..MAX_CHARGE', async (t) => {
     for (const amount of [0, -5, 1.5, '100', null, 1001]) {
       const response = await charge(amount);
-      t.same([response.statusCode, response.json().code], [400, 'VALIDATION_ERROR'], `amount ${JSON.stringify(amount)}`);
+      t.same(
+        [response.statusCode, response.json().code],
+        [400, 'VALIDATION_ERROR'],
+        `amount ${JSON.stringify(amount)}`,
+      );
     }
-    t.equal((await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json().balance, 500, 'unchanged');
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json().balance,
+      500,
+      'unchanged',
+    );
   });
 
   t.test('the balance never passes MAX_BALANCE', async (t) => {
@@ -39,8 +50,16 @@ t.test('points', async (t) => {
     t.equal((await charge(500)).json().balance, 5000, 'up to the limit exactly');
     const over = await charge(1);
     t.same([over.statusCode, over.json().code], [422, 'BALANCE_LIMIT_EXCEEDED']);
-    t.equal((await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json().balance, 5000, 'unchanged');
-    t.equal(await stack.db.pointTransaction.count({ where: { userId: 'alice' } }), 7, 'no ledger row for the refused charge');
+    t.equal(
+      (await app.inject({ method: 'GET', url: '/points', headers: alice.headers })).json().balance,
+      5000,
+      'unchanged',
+    );
+    t.equal(
+      await stack.db.pointTransaction.count({ where: { userId: 'alice' } }),
+      7,
+      'no ledger row for the refused charge',
+    );
   });
 
   t.test('Idempotency-Key: a replay returns the first response and charges once', async (t) => {
@@ -62,7 +81,10 @@ t.test('points', async (t) => {
   t.test('50 concurrent charges for one user add up exactly', async (t) => {
     const carol = await fan('carol');
     const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => charge(i + 1, carol.headers)));
-    t.ok(responses.every((r) => r.statusCode === 200), 'all succeeded');
+    t.ok(
+      responses.every((r) => r.statusCode === 200),
+      'all succeeded',
+    );
     const expected = (50 * 51) / 2;
     t.equal((await app.inject({ method: 'GET', url: '/points', headers: carol.headers })).json().balance, expected);
     const afters = responses.map((r) => r.json().balance).sort((a: number, b: number) => a - b);
@@ -74,11 +96,20 @@ t.test('points', async (t) => {
     const dave = await fan('dave');
     const headers = { ...dave.headers, 'idempotency-key': 'same-key' };
     const responses = await Promise.all(Array.from({ length: 50 }, () => charge(250, headers)));
-    t.ok(responses.every((r) => r.statusCode === 200 && r.json().balance === 250), 'every answer is the first one');
+    t.ok(
+      responses.every((r) => r.statusCode === 200 && r.json().balance === 250),
+      'every answer is the first one',
+    );
     t.equal(await stack.db.pointTransaction.count({ where: { userId: 'dave' } }), 1);
   });
 
   t.test('invariants hold in the database', async (t) => {
-    t.same(await invariantViolations(stack.db), { balances: [], doubleHeld: [], doubleSold: [], soldWithoutPayment: [], paymentMismatch: [] });
+    t.same(await invariantViolations(stack.db), {
+      balances: [],
+      doubleHeld: [],
+      doubleSold: [],
+      soldWithoutPayment: [],
+      paymentMismatch: [],
+    });
   });
 });

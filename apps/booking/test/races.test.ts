@@ -4,7 +4,10 @@ import { buildStack, invariantViolations } from './helper.js';
 t.test('100 active users race for one seat over HTTP: exactly one wins', async (t) => {
   const stack = await buildStack(t);
   const fans = await Promise.all(Array.from({ length: 100 }, (_, i) => stack.fan(`racer-${i}`)));
-  t.ok(fans.every((f) => f.status === 'ACTIVE'), 'all 100 are active');
+  t.ok(
+    fans.every((f) => f.status === 'ACTIVE'),
+    'all 100 are active',
+  );
   const base = await stack.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `${base}/concerts/${stack.concert.id}/schedules/${stack.schedules[1]!.id}/reservations`;
 
@@ -19,9 +22,23 @@ t.test('100 active users race for one seat over HTTP: exactly one wins', async (
     }),
   );
   t.equal(responses.filter((r) => r.status === 201).length, 1, 'one 201');
-  t.equal(responses.filter((r) => r.status === 409 && r.body.code === 'SEAT_UNAVAILABLE').length, 99, '99 × 409 SEAT_UNAVAILABLE');
-  t.equal(await stack.db.reservation.count({ where: { scheduleId: stack.schedules[1]!.id, seatNo: 25 } }), 1, 'one reservation row');
-  t.same(await invariantViolations(stack.db), { balances: [], doubleHeld: [], doubleSold: [], soldWithoutPayment: [], paymentMismatch: [] });
+  t.equal(
+    responses.filter((r) => r.status === 409 && r.body.code === 'SEAT_UNAVAILABLE').length,
+    99,
+    '99 × 409 SEAT_UNAVAILABLE',
+  );
+  t.equal(
+    await stack.db.reservation.count({ where: { scheduleId: stack.schedules[1]!.id, seatNo: 25 } }),
+    1,
+    'one reservation row',
+  );
+  t.same(await invariantViolations(stack.db), {
+    balances: [],
+    doubleHeld: [],
+    doubleSold: [],
+    soldWithoutPayment: [],
+    paymentMismatch: [],
+  });
 });
 
 t.test('one user firing 10 holds at once never holds more than MAX_HOLDS_PER_USER', async (t) => {
@@ -29,7 +46,9 @@ t.test('one user firing 10 holds at once never holds more than MAX_HOLDS_PER_USE
   const fan = await stack.fan('greedy');
   const url = `/concerts/${stack.concert.id}/schedules/${stack.schedules[0]!.id}/reservations`;
   const responses = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => stack.app.inject({ method: 'POST', url, headers: fan.headers, payload: { seatNo: i + 1 } })),
+    Array.from({ length: 10 }, (_, i) =>
+      stack.app.inject({ method: 'POST', url, headers: fan.headers, payload: { seatNo: i + 1 } }),
+    ),
   );
   t.equal(responses.filter((r) => r.statusCode === 201).length, 4);
   t.ok(responses.filter((r) => r.statusCode !== 201).every((r) => r.json().code === 'HOLD_LIMIT_REACHED'));

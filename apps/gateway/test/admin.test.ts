@@ -1,4 +1,7 @@
 import t from 'tap';
+import { createServer } from '@concert/http';
+import { loadConfig } from '@concert/config';
+import gateway from '../src/app.js';
 import { admin, buildGateway } from './helper.js';
 
 t.test('queue settings', async (t) => {
@@ -7,7 +10,8 @@ t.test('queue settings', async (t) => {
     app.inject({ method: 'PUT', url: `/admin/queues/${queueId}`, headers, payload: payload as object });
 
   t.test('need the admin key', async (t) => {
-    for (const headers of [{}, { 'x-admin-key': 'wrong' }, { 'x-admin-key': `${config.ADMIN_API_KEY}x` }]) {
+    const refused: Record<string, string>[] = [{}, { 'x-admin-key': 'wrong' }, { 'x-admin-key': `${config.ADMIN_API_KEY}x` }];
+    for (const headers of refused) {
       const response = await put({ maxActive: 5 }, headers);
       t.equal(response.statusCode, 401);
       t.equal(response.json().code, 'ADMIN_KEY_INVALID');
@@ -24,7 +28,12 @@ t.test('queue settings', async (t) => {
       activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS,
       paused: false,
     });
-    t.same((await put({ maxActive: 3 })).json(), { queueId: 'tour', maxActive: 3, activeTtlSeconds: 600, paused: false });
+    t.same((await put({ maxActive: 3 })).json(), {
+      queueId: 'tour',
+      maxActive: 3,
+      activeTtlSeconds: 600,
+      paused: false,
+    });
     t.same((await put({ activeTtlSeconds: 60, paused: true })).json(), {
       queueId: 'tour',
       maxActive: 3,
@@ -58,14 +67,18 @@ t.test('queue settings', async (t) => {
     t.same((await app.waitingRoom.tick('tour')).admitted, 0, 'a tick admits nobody');
     await put({ paused: false });
     t.same((await app.waitingRoom.tick('tour')).admitted, 1, 'unpaused, the tick admits');
-    t.match((await app.inject({ method: 'GET', url: '/queues/tour' })).json(), { waiting: 0, active: 1, paused: false });
+    t.match((await app.inject({ method: 'GET', url: '/queues/tour' })).json(), {
+      waiting: 0,
+      active: 1,
+      paused: false,
+    });
   });
 });
 
 t.test('the gateway refuses to start without ADMIN_API_KEY', async (t) => {
-  const { createServer } = await import('@concert/http');
-  const { loadConfig } = await import('@concert/config');
-  const gateway = (await import('../src/app.js')).default;
   const app = createServer(loadConfig({ LOG_LEVEL: 'silent' }), 'gateway', { logger: false });
-  await t.rejects(app.register(gateway, { config: loadConfig({ LOG_LEVEL: 'silent' }) }).ready(), /ADMIN_API_KEY/);
+  await t.rejects(async () => {
+    await app.register(gateway, { config: loadConfig({ LOG_LEVEL: 'silent' }) });
+    await app.ready();
+  }, /ADMIN_API_KEY/);
 });

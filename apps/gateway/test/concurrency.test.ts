@@ -24,14 +24,23 @@ t.test('1,000 users each joining twice at the same moment: one token each, posit
   t.equal(results.filter((r) => r.status === 200).length, 1000, 'the second request got the existing one');
   const byUser = new Map<string, typeof results>();
   for (const result of results) byUser.set(result.userId, [...(byUser.get(result.userId) ?? []), result]);
-  const sameToken = [...byUser.values()].every(([a, b]) => a!.body.token === b!.body.token && a!.body.position === b!.body.position);
+  const sameToken = [...byUser.values()].every(
+    ([a, b]) => a!.body.token === b!.body.token && a!.body.position === b!.body.position,
+  );
   t.ok(sameToken, "both of a user's requests returned the same token and place");
 
   const firsts = [...byUser.values()].map(([a]) => a!.body);
   const positions = firsts.map((b) => b.position).sort((a, b) => a - b);
-  t.same(positions, Array.from({ length: 1000 }, (_, i) => i + 1), 'positions are exactly 1..1000');
+  t.same(
+    positions,
+    Array.from({ length: 1000 }, (_, i) => i + 1),
+    'positions are exactly 1..1000',
+  );
   const byArrival = [...firsts].sort((a, b) => jtiOf(a.token) - jtiOf(b.token));
-  t.ok(byArrival.every((b, i) => b.position === i + 1), 'position order is arrival (token id) order');
+  t.ok(
+    byArrival.every((b, i) => b.position === i + 1),
+    'position order is arrival (token id) order',
+  );
 
   const keys = queueKeys(config.REDIS_PREFIX, 'rush');
   t.equal(await redis.hlen(keys.users), 1000, '1,000 live tokens in Redis');
@@ -71,7 +80,10 @@ t.test('concurrent joins, leaves and ticks never push the active count above max
       });
       const { token } = (await joined.json()) as { token: string };
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-      const left = await fetch(`${base}/queues/busy/tokens/me`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      const left = await fetch(`${base}/queues/busy/tokens/me`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (left.status !== 204) throw new Error(`leave answered ${left.status}`);
     }
   };

@@ -77,7 +77,11 @@ t.test('joining a queue', async (t) => {
         payload: JSON.stringify(payload),
       });
       t.equal(response.statusCode, 400, name);
-      t.match(response.json(), { statusCode: 400, code: /^(VALIDATION_ERROR|BODY_TOO_LARGE)$/, error: 'Bad Request' }, name);
+      t.match(
+        response.json(),
+        { statusCode: 400, code: /^(VALIDATION_ERROR|BODY_TOO_LARGE)$/, error: 'Bad Request' },
+        name,
+      );
     }
     const invalidJson = await app.inject({
       method: 'POST',
@@ -89,7 +93,11 @@ t.test('joining a queue', async (t) => {
     t.equal(invalidJson.json().code, 'INVALID_JSON');
 
     for (const queueId of ['bad%20id', 'x'.repeat(65), '%7Bx%7D']) {
-      const response = await app.inject({ method: 'POST', url: `/queues/${queueId}/tokens`, payload: { userId: 'u-9' } });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/queues/${queueId}/tokens`,
+        payload: { userId: 'u-9' },
+      });
       t.equal(response.statusCode, 400, `queue id ${queueId}`);
       t.equal(response.json().code, 'VALIDATION_ERROR');
     }

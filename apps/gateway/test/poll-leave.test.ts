@@ -25,7 +25,11 @@ t.test('polling and leaving', async (t) => {
   });
 
   t.test('USER-TOKEN: Bearer is accepted too', async (t) => {
-    const response = await app.inject({ method: 'GET', url: '/queues/q/tokens/me', headers: { 'user-token': `Bearer ${bob}` } });
+    const response = await app.inject({
+      method: 'GET',
+      url: '/queues/q/tokens/me',
+      headers: { 'user-token': `Bearer ${bob}` },
+    });
     t.equal(response.statusCode, 200);
     t.equal(response.json().position, 1);
   });
@@ -58,14 +62,20 @@ t.test('polling and leaving', async (t) => {
   t.test('a token expired by the queue library (as booking does after payment) is TOKEN_EXPIRED', async (t) => {
     const dave = await join('dave');
     const claims = app.jwt.decode<{ sub: string; jti: string; iat: number }>(dave)!;
-    const { removed } = await app.waitingRoom.remove('q', { userId: claims.sub, tokenId: claims.jti, issuedAt: claims.iat });
+    const { removed } = await app.waitingRoom.remove('q', {
+      userId: claims.sub,
+      tokenId: claims.jti,
+      issuedAt: claims.iat,
+    });
     t.ok(removed);
     t.equal((await poll(dave)).json().code, 'TOKEN_EXPIRED');
   });
 
   t.test('an active token whose active time is over is TOKEN_EXPIRED, even before any clean-up', async (t) => {
     await app.waitingRoom.configure('short', { maxActive: 5, activeTtlSeconds: 1 });
-    const token = (await app.inject({ method: 'POST', url: '/queues/short/tokens', payload: { userId: 'erin' } })).json();
+    const token = (
+      await app.inject({ method: 'POST', url: '/queues/short/tokens', payload: { userId: 'erin' } })
+    ).json();
     t.equal(token.status, 'ACTIVE');
     t.equal((await poll(token.token, 'short')).statusCode, 200);
     await new Promise((resolve) => setTimeout(resolve, 1100));

@@ -23,7 +23,13 @@ t.test('health, metrics and docs', async (t) => {
   const docs = await app.inject({ method: 'GET', url: '/docs/json' });
   t.equal(docs.statusCode, 200);
   const paths = Object.keys(docs.json().paths);
-  for (const path of ['/queues/{queueId}/tokens', '/queues/{queueId}/tokens/me', '/queues/{queueId}', '/admin/queues/{queueId}', '/.well-known/jwks.json']) {
+  for (const path of [
+    '/queues/{queueId}/tokens',
+    '/queues/{queueId}/tokens/me',
+    '/queues/{queueId}',
+    '/admin/queues/{queueId}',
+    '/.well-known/jwks.json',
+  ]) {
     t.ok(paths.includes(path), `documents ${path}`);
   }
   t.equal((await app.inject({ method: 'GET', url: '/docs' })).statusCode < 400, true, 'the UI is served');
@@ -37,7 +43,12 @@ t.test('health, metrics and docs', async (t) => {
 });
 
 t.test('readiness is 503 when Redis is unreachable', async (t) => {
-  const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', ADMIN_API_KEY: 'a-long-enough-admin-key', LOG_LEVEL: 'silent', TOKEN_KEY_DIR: t.testdir() });
+  const config = loadConfig({
+    REDIS_URL: 'redis://127.0.0.1:1',
+    ADMIN_API_KEY: 'a-long-enough-admin-key',
+    LOG_LEVEL: 'silent',
+    TOKEN_KEY_DIR: t.testdir(),
+  });
   const app = createServer(config, 'gateway', { logger: false });
   await app.register(gateway, { config });
   await app.ready();

@@ -2,7 +2,8 @@ import { createHmac, createPrivateKey, generateKeyPairSync, sign } from 'node:cr
 import t from 'tap';
 import { admin, bearer, buildGateway } from './helper.js';
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 function signEdDsa(header: object, payload: object, privateKeyPem: string) {
   const input = `${b64(header)}.${b64(payload)}`;

@@ -3,10 +3,28 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 /** The worker's own figures, on its app's registry. */
 export function createWorkerMetrics(registry: Registry) {
   return {
-    admitted: new Counter({ name: 'worker_admitted_total', help: 'Tokens admitted from the line', labelNames: ['queue'], registers: [registry] }),
-    expiredTokens: new Counter({ name: 'worker_expired_tokens_total', help: 'Active tokens whose time ran out', labelNames: ['queue'], registers: [registry] }),
-    releasedHolds: new Counter({ name: 'worker_released_holds_total', help: 'Lapsed seat holds released', registers: [registry] }),
-    forgottenTokens: new Counter({ name: 'worker_forgotten_tokens_total', help: 'Abandoned waiting tokens removed', registers: [registry] }),
+    admitted: new Counter({
+      name: 'worker_admitted_total',
+      help: 'Tokens admitted from the line',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    expiredTokens: new Counter({
+      name: 'worker_expired_tokens_total',
+      help: 'Active tokens whose time ran out',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    releasedHolds: new Counter({
+      name: 'worker_released_holds_total',
+      help: 'Lapsed seat holds released',
+      registers: [registry],
+    }),
+    forgottenTokens: new Counter({
+      name: 'worker_forgotten_tokens_total',
+      help: 'Abandoned waiting tokens removed',
+      registers: [registry],
+    }),
     jobDuration: new Histogram({
       name: 'worker_job_duration_seconds',
       help: 'Duration of each job run (a tick is one admit-queues run)',

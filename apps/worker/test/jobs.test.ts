@@ -11,7 +11,15 @@ t.test('releasing lapsed holds from two sweepers at once releases each exactly o
   let held = 0;
   for (const schedule of schedules) {
     for (let seatNo = 1; seatNo <= 50; seatNo++) {
-      await holdSeat({ db, userId: `u-${seatNo}-${schedule.id}`, concertId: concert.id, scheduleId: schedule.id, seatNo, holdSeconds: 1, maxHolds: 4 });
+      await holdSeat({
+        db,
+        userId: `u-${seatNo}-${schedule.id}`,
+        concertId: concert.id,
+        scheduleId: schedule.id,
+        seatNo,
+        holdSeconds: 1,
+        maxHolds: 4,
+      });
       held++;
     }
   }
@@ -49,11 +57,17 @@ t.test('housekeeping forgets waiting tokens past their hard expiry, and only tho
 t.test('the worker app: health, metrics, and a clean stop', async (t) => {
   const context = await workerContext(t);
   const app = await startWorker(t, context);
-  t.same((await app.inject({ method: 'GET', url: '/health/ready' })).json(), { status: 'ok', checks: { postgres: 'up', redis: 'up' } });
+  t.same((await app.inject({ method: 'GET', url: '/health/ready' })).json(), {
+    status: 'ok',
+    checks: { postgres: 'up', redis: 'up' },
+  });
   await context.waitingRoom.configure('m', { maxActive: 1, paused: true });
   await context.issuer.join('m', 'x');
   await context.waitingRoom.configure('m', { paused: false });
-  t.ok(await eventually(async () => (await counterTotal(app, 'worker_admitted_total')) === 1), 'the admitted counter counts');
+  t.ok(
+    await eventually(async () => (await counterTotal(app, 'worker_admitted_total')) === 1),
+    'the admitted counter counts',
+  );
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(metrics, /worker_admitted_total\{queue="m"[^}]*\} 1/);
   t.match(metrics, /worker_job_duration_seconds_count\{[^}]*job="admit-queues"/);

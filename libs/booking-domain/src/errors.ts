@@ -13,5 +13,9 @@ export const BookingErrors = {
   RESERVATION_ALREADY_PAID: createError('RESERVATION_ALREADY_PAID', 'Reservation %s is already paid', 409),
   INSUFFICIENT_BALANCE: createError('INSUFFICIENT_BALANCE', 'Balance %s does not cover %s', 402),
   BALANCE_LIMIT_EXCEEDED: createError('BALANCE_LIMIT_EXCEEDED', 'A balance may not exceed %s points', 422),
-  IDEMPOTENCY_KEY_REUSED: createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request', 422),
+  IDEMPOTENCY_KEY_REUSED: createError(
+    'IDEMPOTENCY_KEY_REUSED',
+    'This Idempotency-Key was used with a different request',
+    422,
+  ),
 };

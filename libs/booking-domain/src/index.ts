@@ -12,4 +12,9 @@ export { getBalance } from './points/get-balance.js';
 export { chargePoints, chargeRequest, type BalanceView } from './points/charge-points.js';
 export { listTransactions, LEDGER_PAGE_SIZE } from './points/list-transactions.js';
 export { payReservations, paymentRequest, type PaymentView } from './payments/pay-reservations.js';
-export { withIdempotency, findStoredResponse, requestHash, type StoredResponse } from './idempotency/with-idempotency.js';
+export {
+  withIdempotency,
+  findStoredResponse,
+  requestHash,
+  type StoredResponse,
+} from './idempotency/with-idempotency.js';

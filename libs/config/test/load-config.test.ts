@@ -19,7 +19,12 @@ t.test('applies the defaults of DESIGN.md', async (t) => {
 });
 
 t.test('coerces numbers and booleans from strings and treats empty strings as unset', async (t) => {
-  const config = loadConfig({ HOLD_SECONDS: '5', LOG_PRETTY: 'true', GATEWAY_PORT: '', REDIS_URL: 'redis://127.0.0.1:6379/7' });
+  const config = loadConfig({
+    HOLD_SECONDS: '5',
+    LOG_PRETTY: 'true',
+    GATEWAY_PORT: '',
+    REDIS_URL: 'redis://127.0.0.1:6379/7',
+  });
   t.equal(config.HOLD_SECONDS, 5);
   t.equal(config.LOG_PRETTY, true);
   t.equal(config.GATEWAY_PORT, 3000);

@@ -48,7 +48,11 @@ type AppliedRow = { migration_name: string; checksum: string; finished_at: Date 
  * that concurrent starts never race. Refuses to go on when an applied file was edited or an
  * earlier attempt failed half-way. Returns the names it applied.
  */
-export async function migrate(opts: { databaseUrl: string; dir?: string; log?: (line: string) => void }): Promise<string[]> {
+export async function migrate(opts: {
+  databaseUrl: string;
+  dir?: string;
+  log?: (line: string) => void;
+}): Promise<string[]> {
   const log = opts.log ?? (() => {});
   const migrations = readMigrations(opts.dir);
   const client = new pg.Client({ connectionString: opts.databaseUrl });

@@ -38,7 +38,6 @@ export function serverOptions(config: Config, serviceName: string): FastifyServe
   };
 }
 
-
 /** A Fastify instance with the shared options and the TypeBox type provider. */
 export function createServer(config: Config, serviceName: string, overrides: FastifyServerOptions = {}) {
   const app = Fastify({ ...serverOptions(config, serviceName), ...overrides }).withTypeProvider<TypeBoxTypeProvider>();

@@ -74,7 +74,12 @@ export function createWaitingRoom(opts: {
         opts.defaults.activeTtlSeconds,
       )) as number[];
       await redis.sadd(queueRegistryKey(opts.prefix), queueId);
-      return { maxActive: maxActive!, activeTtlSeconds: activeTtlSeconds!, paused: paused === 1, created: created === 1 };
+      return {
+        maxActive: maxActive!,
+        activeTtlSeconds: activeTtlSeconds!,
+        paused: paused === 1,
+        created: created === 1,
+      };
     },
 
     /** Creates the queue with these settings only if it does not exist yet (seeding). */
@@ -119,10 +124,15 @@ export function createWaitingRoom(opts: {
     /** Where this token stands, or `null` when it is no longer live. One round trip, read-only. */
     async status(queueId: string, ref: TokenRef): Promise<Placement | null> {
       const k = keysOf(queueId);
-      const reply = (await redis.wrStatus(k.settings, k.waiting, k.active, k.users, k.stats, ref.userId, refString(ref))) as [
-        number,
-        ...unknown[],
-      ];
+      const reply = (await redis.wrStatus(
+        k.settings,
+        k.waiting,
+        k.active,
+        k.users,
+        k.stats,
+        ref.userId,
+        refString(ref),
+      )) as [number, ...unknown[]];
       if (reply[0] === 0) return null;
       const [state, position, activeUntilMs, ...eta] = reply as [number, number, number];
       return placement(state, position, activeUntilMs, eta);
@@ -133,21 +143,37 @@ export function createWaitingRoom(opts: {
      * of the line at once. `removed` is false when the token was not live.
      */
     async remove(queueId: string, ref: TokenRef): Promise<{ removed: boolean; admitted: number }> {
-      const [removed, admitted] = (await redis.wrRemove(...queueScriptKeys(queueId), ref.userId, refString(ref))) as number[];
+      const [removed, admitted] = (await redis.wrRemove(
+        ...queueScriptKeys(queueId),
+        ref.userId,
+        refString(ref),
+      )) as number[];
       return { removed: removed === 1, admitted: admitted! };
     },
 
     /** One admission tick of one queue: expire active tokens, admit up to maxActive, refresh the rate. */
     async tick(queueId: string, maxExpiredPerTick = 10_000): Promise<{ admitted: number; expired: number }> {
       const k = keysOf(queueId);
-      const [admitted, expired] = (await redis.wrTick(...queueScriptKeys(queueId), k.samples, maxExpiredPerTick)) as number[];
+      const [admitted, expired] = (await redis.wrTick(
+        ...queueScriptKeys(queueId),
+        k.samples,
+        maxExpiredPerTick,
+      )) as number[];
       return { admitted: admitted!, expired: expired! };
     },
 
     /** Forgets waiting tokens past their hard expiry; returns how many (at most `batch`). */
     async sweep(queueId: string, opts: { tokenTtlSeconds: number; batch?: number }): Promise<number> {
       const k = keysOf(queueId);
-      return (await redis.wrSweep(k.waiting, k.users, k.stats, k.seq, k.marks, opts.tokenTtlSeconds * 1000, opts.batch ?? 1000)) as number;
+      return (await redis.wrSweep(
+        k.waiting,
+        k.users,
+        k.stats,
+        k.seq,
+        k.marks,
+        opts.tokenTtlSeconds * 1000,
+        opts.batch ?? 1000,
+      )) as number;
     },
 
     /** Every configured queue id. */

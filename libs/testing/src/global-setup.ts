@@ -4,4 +4,6 @@ import { ensureTemplateDatabase } from './database.js';
 
 const services = await publishTestServices();
 await ensureTemplateDatabase(services.databaseUrl);
-console.log(`# test services (${services.source}): ${new URL(services.databaseUrl).host} and ${new URL(services.redisUrl).host}`);
+console.log(
+  `# test services (${services.source}): ${new URL(services.databaseUrl).host} and ${new URL(services.redisUrl).host}`,
+);

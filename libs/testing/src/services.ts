@@ -26,7 +26,9 @@ function reachable(url: string, defaultPort: number, timeoutMs = 500): Promise<b
 }
 
 const dockerAvailable = () =>
-  existsSync('/var/run/docker.sock') || Boolean(process.env.DOCKER_HOST) || Boolean(process.env.TESTCONTAINERS_HOST_OVERRIDE);
+  existsSync('/var/run/docker.sock') ||
+  Boolean(process.env.DOCKER_HOST) ||
+  Boolean(process.env.TESTCONTAINERS_HOST_OVERRIDE);
 
 /** Containers started by this process (global setup), stopped by `stopTestServices`. */
 let containers: { stop(): Promise<unknown> }[] = [];
@@ -64,7 +66,9 @@ export async function resolveTestServices(): Promise<TestServices> {
   const [pgUp, redisUp] = await Promise.all([reachable(LOCAL.databaseUrl, 5432), reachable(LOCAL.redisUrl, 6379)]);
   if (pgUp && redisUp) return { ...LOCAL, source: 'local' };
   if (dockerAvailable()) return startContainers();
-  const missing = [!pgUp && 'PostgreSQL on 127.0.0.1:5432', !redisUp && 'Redis on 127.0.0.1:6379'].filter(Boolean).join(' and ');
+  const missing = [!pgUp && 'PostgreSQL on 127.0.0.1:5432', !redisUp && 'Redis on 127.0.0.1:6379']
+    .filter(Boolean)
+    .join(' and ');
   throw new Error(
     `Tests need a real PostgreSQL and Redis. Start ${missing} (see PLATFORM.md / README "Testing"), ` +
       'or set TEST_DATABASE_URL and TEST_REDIS_URL, or run where a Docker engine is available.',

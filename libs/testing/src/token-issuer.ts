@@ -31,7 +31,14 @@ export async function createTokenIssuer(t: TapLike, config: Config) {
       const joined = await waitingRoom.join(queueId, userId);
       if (!joined) throw new Error(`queue ${queueId} is not configured`);
       const token = signer.queueTokens.sign({ userId, queueId, tokenId: joined.tokenId, issuedAt: joined.issuedAt });
-      return { userId, queueId, token, status: joined.status, claims: { userId, tokenId: joined.tokenId, issuedAt: joined.issuedAt }, headers: { authorization: `Bearer ${token}` } };
+      return {
+        userId,
+        queueId,
+        token,
+        status: joined.status,
+        claims: { userId, tokenId: joined.tokenId, issuedAt: joined.issuedAt },
+        headers: { authorization: `Bearer ${token}` },
+      };
     },
   };
 }

@@ -17,7 +17,9 @@ export type SigningKey = VerificationKey & { privateKeyPem: string };
 function describePublicKey(publicKey: KeyObject): VerificationKey {
   const { x } = publicKey.export({ format: 'jwk' }) as { x: string };
   // RFC 7638 thumbprint: the key id is derived from the key, so every process agrees on it.
-  const kid = createHash('sha256').update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ crv: 'Ed25519', kty: 'OKP', x }))
+    .digest('base64url');
   return {
     publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     jwk: { kty: 'OKP', crv: 'Ed25519', x, kid, alg: TOKEN_ALGORITHM, use: 'sig' },
@@ -74,7 +76,10 @@ export function loadSigningKey(config: KeyConfig): SigningKey {
     : readFileSync(config.TOKEN_PRIVATE_KEY_FILE ?? ensureLocalKeyPair(config.TOKEN_KEY_DIR).privatePath, 'utf8');
   const privateKey = createPrivateKey(privatePem);
   assertEd25519(privateKey, 'TOKEN_PRIVATE_KEY');
-  return { ...describePublicKey(createPublicKey(privateKey)), privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+  return {
+    ...describePublicKey(createPublicKey(privateKey)),
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
 }
 
 /** Booking's key, public only: `TOKEN_PUBLIC_KEY` (PEM), `TOKEN_PUBLIC_KEY_FILE`, or the local pair. */

@@ -49,7 +49,9 @@ function toClaims(payload: Payload): QueueTokenClaims | undefined {
 async function queueTokens(app: FastifyInstance, opts: { key: SigningKey | VerificationKey; ttlSeconds: number }) {
   const privateKeyPem = 'privateKeyPem' in opts.key ? opts.key.privateKeyPem : undefined;
   await app.register(fastifyJwt, {
-    secret: privateKeyPem ? { private: privateKeyPem, public: opts.key.publicKeyPem } : { public: opts.key.publicKeyPem },
+    secret: privateKeyPem
+      ? { private: privateKeyPem, public: opts.key.publicKeyPem }
+      : { public: opts.key.publicKeyPem },
     sign: { algorithm: TOKEN_ALGORITHM, kid: opts.key.kid },
     verify: { algorithms: [TOKEN_ALGORITHM], requiredClaims: ['sub', 'qid', 'jti', 'iat', 'exp'], cache: 10_000 },
   });

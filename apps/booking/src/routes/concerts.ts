@@ -15,7 +15,13 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
 
   app.get(
     '/concerts',
-    { schema: { tags: ['concerts'], summary: 'Concerts and the queue to join for each', response: { 200: concertList } } },
+    {
+      schema: {
+        tags: ['concerts'],
+        summary: 'Concerts and the queue to join for each',
+        response: { 200: concertList },
+      },
+    },
     async () => listConcerts({ db: app.db }),
   );
 

@@ -23,7 +23,9 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
     '/payments',
     {
       preHandler: [
-        replayIfStored(app, 'payments', (request: FastifyRequest) => paymentRequest(reservationIdsOf(request.body as PaymentBody))),
+        replayIfStored(app, 'payments', (request: FastifyRequest) =>
+          paymentRequest(reservationIdsOf(request.body as PaymentBody)),
+        ),
         app.requireActiveToken,
       ],
       schema: {
@@ -52,7 +54,10 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
         try {
           await app.waitingRoom.remove(fan.claims.queueId, fan.claims);
         } catch (err) {
-          request.log.error({ err, paymentId: result.body.paymentId }, 'payment committed but its queue token could not be expired');
+          request.log.error(
+            { err, paymentId: result.body.paymentId },
+            'payment committed but its queue token could not be expired',
+          );
         }
       }
       return reply.code(result.statusCode as 201).send(result.body);

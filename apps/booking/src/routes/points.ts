@@ -15,7 +15,12 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
     '/points',
     {
       preHandler: app.requireLiveToken,
-      schema: { tags: ['points'], summary: 'My balance', security: bearer, response: { 200: balance, ...errorResponses(401) } },
+      schema: {
+        tags: ['points'],
+        summary: 'My balance',
+        security: bearer,
+        response: { 200: balance, ...errorResponses(401) },
+      },
     },
     async (request) => getBalance({ db: app.db, userId: request.fan.claims.userId }),
   );
@@ -25,7 +30,9 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
     {
       // A retry of a charge already made is answered even if the token has died since.
       preHandler: [
-        replayIfStored(app, 'points.charge', (request: FastifyRequest) => chargeRequest((request.body as { amount: number }).amount)),
+        replayIfStored(app, 'points.charge', (request: FastifyRequest) =>
+          chargeRequest((request.body as { amount: number }).amount),
+        ),
         app.requireLiveToken,
       ],
       schema: {
@@ -64,4 +71,3 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
     async (request) => listTransactions({ db: app.db, userId: request.fan.claims.userId }),
   );
 }
-

@@ -9,6 +9,11 @@ export const bearer = [{ queueToken: [] }];
 
 export const idempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$', description: 'Makes a retry safe: same key + same body = same response' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7E]+$',
+      description: 'Makes a retry safe: same key + same body = same response',
+    }),
   ),
 });

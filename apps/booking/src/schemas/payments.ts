@@ -6,7 +6,13 @@ export const paymentBody = (maxHolds: number) =>
   Type.Object(
     {
       reservationId: Type.Optional(id('One reservation to pay')),
-      reservationIds: Type.Optional(Type.Array(id('Reservation id'), { minItems: 1, maxItems: maxHolds, description: 'Several holds paid at once' })),
+      reservationIds: Type.Optional(
+        Type.Array(id('Reservation id'), {
+          minItems: 1,
+          maxItems: maxHolds,
+          description: 'Several holds paid at once',
+        }),
+      ),
     },
     { additionalProperties: false },
   );

@@ -36,7 +36,12 @@ export default async function queueRoutes(fastify: FastifyInstance) {
       const { queueId } = request.params;
       const joined = await app.waitingRoom.join(queueId, request.body.userId);
       if (!joined) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
-      const token = app.queueTokens.sign({ userId: request.body.userId, queueId, tokenId: joined.tokenId, issuedAt: joined.issuedAt });
+      const token = app.queueTokens.sign({
+        userId: request.body.userId,
+        queueId,
+        tokenId: joined.tokenId,
+        issuedAt: joined.issuedAt,
+      });
       return reply.code(joined.isNew ? 201 : 200).send({ token, ...placementBody(queueId, joined) });
     },
   );

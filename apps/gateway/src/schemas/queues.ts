@@ -12,7 +12,9 @@ export const joinBody = Type.Object(
 const placementFields = {
   queueId: Type.String(),
   status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
-  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: '1 = next in line; null when active' }),
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: '1 = next in line; null when active',
+  }),
   etaSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'null when active' }),
   activeUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null while waiting' }),
 };
@@ -46,6 +48,13 @@ export const queueSettings = Type.Object({
 
 export const jwks = Type.Object({
   keys: Type.Array(
-    Type.Object({ kty: Type.String(), crv: Type.String(), x: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.String() }),
+    Type.Object({
+      kty: Type.String(),
+      crv: Type.String(),
+      x: Type.String(),
+      kid: Type.String(),
+      alg: Type.String(),
+      use: Type.String(),
+    }),
   ),
 });

@@ -10,7 +10,9 @@ export const admitQueues: JobDefinition = {
   everyMs: (config) => config.ADMIT_INTERVAL_MS,
   async handle({ waitingRoom, metrics }) {
     const queueIds = await waitingRoom.queueIds();
-    const results = await Promise.all(queueIds.map(async (queueId) => ({ queueId, ...(await waitingRoom.tick(queueId)) })));
+    const results = await Promise.all(
+      queueIds.map(async (queueId) => ({ queueId, ...(await waitingRoom.tick(queueId)) })),
+    );
     let admitted = 0;
     let expired = 0;
     for (const result of results) {

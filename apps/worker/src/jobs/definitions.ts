@@ -5,7 +5,13 @@ import type { WaitingRoom } from '@concert/queue';
 import type { WorkerMetrics } from '../metrics.js';
 
 /** What every job handler may use. */
-export type JobContext = { config: Config; db: Db; waitingRoom: WaitingRoom; metrics: WorkerMetrics; log: FastifyBaseLogger };
+export type JobContext = {
+  config: Config;
+  db: Db;
+  waitingRoom: WaitingRoom;
+  metrics: WorkerMetrics;
+  log: FastifyBaseLogger;
+};
 
 /** A recurring job: its scheduler id/name, how often it runs, and what it does. Handlers are idempotent. */
 export type JobDefinition = {

@@ -12,7 +12,9 @@ export const housekeeping: JobDefinition = {
   everyMs: (config) => config.HOUSEKEEPING_INTERVAL_MS,
   async handle({ config, db, waitingRoom, metrics }) {
     const queueIds = await waitingRoom.queueIds();
-    const swept = await Promise.all(queueIds.map((queueId) => waitingRoom.sweep(queueId, { tokenTtlSeconds: config.TOKEN_TTL_SECONDS })));
+    const swept = await Promise.all(
+      queueIds.map((queueId) => waitingRoom.sweep(queueId, { tokenTtlSeconds: config.TOKEN_TTL_SECONDS })),
+    );
     const forgottenTokens = swept.reduce((sum, n) => sum + n, 0);
     const idempotencyRecords = await db.$executeRaw`
       DELETE FROM idempotency_record WHERE ctid IN (

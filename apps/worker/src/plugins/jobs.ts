@@ -23,7 +23,13 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   connection.on('error', (err) => app.log.warn({ err }, 'bullmq redis connection error'));
   const prefix = jobKeyPrefix(config);
   const queue = new Queue(JOB_QUEUE_NAME, { connection, prefix });
-  const context: JobContext = { config, db: app.db, waitingRoom: app.waitingRoom, metrics: createWorkerMetrics(app.metrics), log: app.log };
+  const context: JobContext = {
+    config,
+    db: app.db,
+    waitingRoom: app.waitingRoom,
+    metrics: createWorkerMetrics(app.metrics),
+    log: app.log,
+  };
   const definitions = new Map(JOBS.map((job) => [job.name, job]));
 
   const worker = new Worker(

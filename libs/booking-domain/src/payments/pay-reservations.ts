@@ -35,7 +35,9 @@ export async function payReservations(opts: {
 }): Promise<StoredResponse<PaymentView>> {
   const { db, userId, idempotencyKey } = opts;
   const ids = [...new Set(opts.reservationIds)].sort();
-  const idempotency = idempotencyKey ? { userId, scope: 'payments', key: idempotencyKey, request: paymentRequest(opts.reservationIds) } : undefined;
+  const idempotency = idempotencyKey
+    ? { userId, scope: 'payments', key: idempotencyKey, request: paymentRequest(opts.reservationIds) }
+    : undefined;
 
   return db.$transaction((tx) =>
     withIdempotency(tx, idempotency, 201, async () => {
@@ -79,7 +81,14 @@ export async function payReservations(opts: {
         INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
         VALUES (${userId}, 'USE', ${amount}::int, ${debited.balance}::int, ${paymentId}::uuid)`;
 
-      return { paymentId, reservationIds: ids, amount, balance: debited.balance, status: 'PAID' as const, paidAt: payment!.paid_at };
+      return {
+        paymentId,
+        reservationIds: ids,
+        amount,
+        balance: debited.balance,
+        status: 'PAID' as const,
+        paidAt: payment!.paid_at,
+      };
     }),
   );
 }

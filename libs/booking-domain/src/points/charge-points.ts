@@ -21,7 +21,9 @@ export async function chargePoints(opts: {
   idempotencyKey?: string;
 }): Promise<StoredResponse<BalanceView>> {
   const { db, userId, amount, maxBalance, idempotencyKey } = opts;
-  const idempotency = idempotencyKey ? { userId, scope: 'points.charge', key: idempotencyKey, request: chargeRequest(amount) } : undefined;
+  const idempotency = idempotencyKey
+    ? { userId, scope: 'points.charge', key: idempotencyKey, request: chargeRequest(amount) }
+    : undefined;
   return db.$transaction((tx) =>
     withIdempotency(tx, idempotency, 200, async () => {
       const [row] = await tx.$queryRaw<{ balance: number }[]>`

@@ -4,7 +4,15 @@ import { BookingErrors } from '../errors.js';
 type Row = { id: string; status: string; live: boolean };
 
 /** Gives up a live hold: the reservation is CANCELLED and the seat free again, in one transaction. */
-export async function cancelReservation({ db, userId, reservationId }: { db: Db; userId: string; reservationId: string }) {
+export async function cancelReservation({
+  db,
+  userId,
+  reservationId,
+}: {
+  db: Db;
+  userId: string;
+  reservationId: string;
+}) {
   await db.$transaction(async (tx) => {
     const [current] = await tx.$queryRaw<Row[]>`
       SELECT id, status::text AS status, (expires_at > now()) AS live FROM reservation

@@ -7,7 +7,12 @@ import type { ReservationView } from './reservation-view.js';
 const USER_HOLDS_LOCK = 1;
 
 type Taken = { id: string; price: number; expires_at: Date };
-type Diagnosis = { seat_status: string | null; seat_live_hold: boolean | null; schedule_bookable: boolean; live_holds: number };
+type Diagnosis = {
+  seat_status: string | null;
+  seat_live_hold: boolean | null;
+  schedule_bookable: boolean;
+  live_holds: number;
+};
 
 /**
  * Holds a seat for `holdSeconds`. The seat is taken by one conditional UPDATE (AVAILABLE, or HELD
@@ -53,7 +58,15 @@ export async function holdSeat(opts: {
 
   const [row] = taken;
   if (row) {
-    return { reservationId: row.id, concertId, scheduleId, seatNo, price: row.price, status: 'HELD', expiresAt: row.expires_at };
+    return {
+      reservationId: row.id,
+      concertId,
+      scheduleId,
+      seatNo,
+      price: row.price,
+      status: 'HELD',
+      expiresAt: row.expires_at,
+    };
   }
 
   // Lost: say why (a read after the fact; only the failure path pays for it).

@@ -8,7 +8,13 @@ type Row = { released: number; seats_freed: number };
  * crash mid-way loses nothing: the next call picks up what is left. A seat already re-held by
  * someone else keeps its new hold.
  */
-export async function releaseLapsedHolds({ db, batch = 1000 }: { db: Db; batch?: number }): Promise<{ released: number; seatsFreed: number }> {
+export async function releaseLapsedHolds({
+  db,
+  batch = 1000,
+}: {
+  db: Db;
+  batch?: number;
+}): Promise<{ released: number; seatsFreed: number }> {
   const [row] = await db.$queryRaw<Row[]>`
     WITH lapsed AS (
       SELECT id FROM reservation

@@ -4,8 +4,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 
 type SecurityScheme =
-  | { type: 'http'; scheme: 'bearer'; bearerFormat?: string }
-  | { type: 'apiKey'; in: 'header'; name: string };
+  { type: 'http'; scheme: 'bearer'; bearerFormat?: string } | { type: 'apiKey'; in: 'header'; name: string };
 
 export type DocsOptions = {
   title: string;

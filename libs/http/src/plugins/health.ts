@@ -41,7 +41,9 @@ async function health(app: FastifyInstance, opts: { checks: HealthCheck[] }) {
     async (_request, reply) => {
       const results = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c)] as const));
       const ready = results.every(([, state]) => state === 'up');
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
     },
   );
 }
