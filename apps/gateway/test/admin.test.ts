@@ -10,7 +10,11 @@ t.test('queue settings', async (t) => {
     app.inject({ method: 'PUT', url: `/admin/queues/${queueId}`, headers, payload: payload as object });
 
   t.test('need the admin key', async (t) => {
-    const refused: Record<string, string>[] = [{}, { 'x-admin-key': 'wrong' }, { 'x-admin-key': `${config.ADMIN_API_KEY}x` }];
+    const refused: Record<string, string>[] = [
+      {},
+      { 'x-admin-key': 'wrong' },
+      { 'x-admin-key': `${config.ADMIN_API_KEY}x` },
+    ];
     for (const headers of refused) {
       const response = await put({ maxActive: 5 }, headers);
       t.equal(response.statusCode, 401);

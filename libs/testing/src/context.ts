@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, type Config } from '@concert/config';
 import type { Db } from '@concert/db';
 import type { Redis } from 'ioredis';
-import { resolveTestServices } from './services.js';
+import { resolveTestServices } from '@concert/test-services';
 import { createTestDatabase } from './database.js';
 import { createTestRedis } from './redis.js';
 

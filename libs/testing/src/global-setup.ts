@@ -1,5 +1,5 @@
 // tap's `before` script: find the services once, build the migrated template database once.
-import { publishTestServices } from './services.js';
+import { publishTestServices } from '@concert/test-services';
 import { ensureTemplateDatabase } from './database.js';
 
 const services = await publishTestServices();

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { setupTestContext } from '@concert/testing';
+import { createRedis, createWaitingRoom, estimateWaitSeconds, queueKeys } from '../src/index.js';
+
+t.test('every key of a queue shares its hash tag', async (t) => {
+  const keys = Object.values(queueKeys('wr', 'tour-2027'));
+  t.ok(keys.length >= 8);
+  t.ok(
+    keys.every((key) => key.startsWith('wr:{tour-2027}:')),
+    'one cluster slot per queue',
+  );
+  t.equal(new Set(keys).size, keys.length, 'no two alike');
+});
+
+t.test('ETA: measured rate when there is one, else batches of maxActive per active TTL', async (t) => {
+  t.equal(estimateWaitSeconds(100, { maxActive: 50, activeTtlSeconds: 600, admissionsPerSecond: 10 }), 10);
+  t.equal(estimateWaitSeconds(1, { maxActive: 50, activeTtlSeconds: 600, admissionsPerSecond: 0.5 }), 2);
+  t.equal(estimateWaitSeconds(1, { maxActive: 50, activeTtlSeconds: 600, admissionsPerSecond: 0 }), 600);
+  t.equal(estimateWaitSeconds(50, { maxActive: 50, activeTtlSeconds: 600, admissionsPerSecond: 0 }), 600);
+  t.equal(estimateWaitSeconds(51, { maxActive: 50, activeTtlSeconds: 600, admissionsPerSecond: 0 }), 1200);
+});
+
+t.test('the tick measures the admission rate the ETA uses', async (t) => {
+  const { config } = await setupTestContext(t);
+  const redis = createRedis(config.REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  const room = createWaitingRoom({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    defaults: { maxActive: 2, activeTtlSeconds: 600 },
+  });
+  await room.configure('r', { maxActive: 2 });
+  for (let i = 0; i < 6; i++) await room.join('r', `u${i}`);
+  await room.tick('r');
+  const before = await room.join('r', 'u5');
+  t.equal(before!.etaSeconds, 1200, 'no history yet: position 4 with batches of 2 every 600 s');
+  for (let i = 0; i < 2; i++) {
+    const active = await redis.zrange(queueKeys(config.REDIS_PREFIX, 'r').active, '0', '0');
+    const tokenRef = (await redis.hget(queueKeys(config.REDIS_PREFIX, 'r').users, active[0]!))!.split(':');
+    await room.remove('r', { userId: active[0]!, tokenId: tokenRef[0]!, issuedAt: Number(tokenRef[1]) });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await room.tick('r');
+  const rate = Number(await redis.hget(queueKeys(config.REDIS_PREFIX, 'r').stats, 'rate'));
+  t.ok(rate > 0, `a rate is measured (${rate}/s)`);
+  const after = await room.join('r', 'u5');
+  t.equal(after!.position, 2);
+  t.equal(after!.etaSeconds, Math.ceil(2 / rate), 'ETA = position / rate');
+});

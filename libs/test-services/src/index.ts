@@ -1,0 +1,7 @@
+export {
+  resolveTestServices,
+  publishTestServices,
+  stopTestServices,
+  SERVICES_FILE,
+  type TestServices,
+} from './services.js';
