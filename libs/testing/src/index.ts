@@ -3,3 +3,5 @@ export { createTestDatabase, ensureTemplateDatabase, type TestDatabase } from '.
 export { createTestRedis, type TestRedis } from './redis.js';
 export { setupTestContext, generateTestKeyPair, TEST_ADMIN_KEY, type TestContext } from './context.js';
 export { createTokenIssuer } from './token-issuer.js';
+export { startStack, freePort, APP_NAMES, type AppName, type Stack, type RunningApp } from './stack.js';
+export { invariantViolations, NO_VIOLATIONS } from './invariants.js';

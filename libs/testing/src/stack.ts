@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const APP_NAMES = ['gateway', 'booking', 'worker'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms`);
+}
+
+export type RunningApp = { name: AppName; url: string; process: ChildProcess; output: string[] };
+
+/**
+ * Starts the apps as real processes on free ports, each with its own `main` (as `npm start`
+ * does, from source through tsx, or from `dist` when `fromDist`), and waits until they are ready.
+ * `instances` starts several of one app side by side. `stop()` sends SIGTERM and returns the exit codes.
+ */
+export async function startStack(opts: {
+  env: Record<string, string>;
+  instances?: Partial<Record<AppName, number>>;
+  fromDist?: boolean;
+  readyTimeoutMs?: number;
+}) {
+  const apps: RunningApp[] = [];
+  const portVariable: Record<AppName, string> = {
+    gateway: 'GATEWAY_PORT',
+    booking: 'BOOKING_PORT',
+    worker: 'WORKER_PORT',
+  };
+  for (const name of APP_NAMES) {
+    for (let i = 0; i < (opts.instances?.[name] ?? 1); i++) {
+      const port = await freePort();
+      const args = opts.fromDist
+        ? [`apps/${name}/dist/main.js`]
+        : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`];
+      const child = spawn(process.execPath, args, {
+        cwd: WORKSPACE_ROOT,
+        env: { ...process.env, ...opts.env, HOST: '127.0.0.1', [portVariable[name]]: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const output: string[] = [];
+      const keep = (chunk: Buffer) => {
+        output.push(chunk.toString());
+        if (output.length > 200) output.shift();
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      apps.push({ name, url: `http://127.0.0.1:${port}`, process: child, output });
+    }
+  }
+  const stop = async (): Promise<(number | null)[]> =>
+    Promise.all(
+      apps.map(
+        ({ process: child }) =>
+          new Promise<number | null>((resolve) => {
+            if (child.exitCode !== null) return resolve(child.exitCode);
+            child.once('exit', (code) => resolve(code));
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  try {
+    await Promise.all(apps.map((app) => waitUntilReady(app.url, app.process, opts.readyTimeoutMs ?? 60_000)));
+  } catch (error) {
+    await stop();
+    const logs = apps.map((app) => `--- ${app.name}\n${app.output.join('')}`).join('\n');
+    throw new Error(`${(error as Error).message}\n${logs}`);
+  }
+  const urlsOf = (name: AppName) => apps.filter((app) => app.name === name).map((app) => app.url);
+  return { apps, gateways: urlsOf('gateway'), bookings: urlsOf('booking'), workers: urlsOf('worker'), stop };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
