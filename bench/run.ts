@@ -1,0 +1,360 @@
+/**
+ * `npm run bench [-- --quick]`: starts gateway, booking and worker as real processes against a
+ * fresh bench database and Redis prefix, drives each scenario with autocannon, measures the
+ * baselines in the same run, prints one table of ratios and writes the raw figures to
+ * bench/results/<timestamp>.json. See BENCHMARKS.md for what the figures mean.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '@concert/config';
+import { createPrismaClient, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
+import { createRedis, createWaitingRoom, type TokenRef } from '@concert/queue';
+import { chargePoints, holdSeat } from '@concert/booking-domain';
+import { freePort, generateTestKeyPair, startStack } from '@concert/testing';
+import { load, loop, type Figures } from './measure.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 3 : 10;
+const CONNECTIONS = 50;
+const POLL_TOKENS = quick ? 2000 : 10_000;
+const RACE_USERS = 1000;
+const PAYMENTS = quick ? 500 : 2000;
+const MEMORY_USERS = 100_000;
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+
+const log = (line: string) => console.log(`\x1b[2m${new Date().toISOString().slice(11, 19)}\x1b[0m ${line}`);
+const base = loadConfig(process.env);
+const runId = randomBytes(3).toString('hex');
+const databaseUrl = (() => {
+  const url = new URL(base.DATABASE_URL);
+  url.pathname = '/concert_bench';
+  return url.toString();
+})();
+const prefix = `bench:${runId}`;
+
+// --- a fresh system -------------------------------------------------------------------------
+log(`bench database ${databaseUrl}, Redis prefix ${prefix}${quick ? ' (quick)' : ''}`);
+await dropDatabase(databaseUrl);
+await ensureDatabase(databaseUrl);
+await migrate({ databaseUrl });
+const db = createPrismaClient(databaseUrl, { poolSize: 20 });
+const { concert } = await seedDemoData(db);
+const schedules = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
+// A large hall for the payment scenario: one hold per payer.
+const hall = await db.schedule.create({
+  data: { concertId: concert.id, startsAt: new Date(Date.now() + 90 * 86_400_000) },
+});
+await db.$executeRaw`INSERT INTO seat (id, schedule_id, seat_no, price)
+  SELECT gen_random_uuid(), ${hall.id}::uuid, n, 1000 FROM generate_series(1, ${PAYMENTS}::int) AS n`;
+
+const keys = generateTestKeyPair();
+const env = {
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: base.REDIS_URL,
+  REDIS_PREFIX: prefix,
+  ADMIN_API_KEY: ADMIN_KEY,
+  TOKEN_PRIVATE_KEY: keys.privateKeyPem,
+  TOKEN_PUBLIC_KEY: keys.publicKeyPem,
+  LOG_LEVEL: 'warn',
+  MAX_HOLDS_PER_USER: '4',
+};
+const stack = await startStack({ env });
+const [gateway] = stack.gateways;
+const [booking] = stack.bookings;
+const baselinePort = await freePort();
+const baseline = spawn(process.execPath, ['--import=tsx', 'bench/baseline-server.ts'], {
+  env: { ...process.env, PORT: String(baselinePort) },
+  stdio: 'inherit',
+});
+const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+for (let i = 0; i < 100; i++) {
+  if (
+    await fetch(`${baselineUrl}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+const redis = createRedis(base.REDIS_URL);
+const room = createWaitingRoom({ redis, prefix, defaults: { maxActive: 100, activeTtlSeconds: 600 } });
+
+async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+const admin = (queueId: string, settings: object) =>
+  api('PUT', `${gateway}/admin/queues/${queueId}`, settings, { 'x-admin-key': ADMIN_KEY });
+const json = (value: unknown) => ({ body: JSON.stringify(value), headers: { 'content-type': 'application/json' } });
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** Joins many users over HTTP (set-up, not measured); returns their tokens. */
+async function joinMany(queueId: string, count: number, tag: string) {
+  const tokens: string[] = new Array(count);
+  await loop({
+    concurrency: 50,
+    amount: count,
+    operation: async (i) => {
+      tokens[i] = (await api('POST', `${gateway}/queues/${queueId}/tokens`, { userId: `${tag}-${i}` })).token as string;
+    },
+  });
+  return tokens;
+}
+
+const results: Record<string, Figures & { note?: string }> = {};
+const measured = (name: string, figures: Figures, note?: string) => {
+  results[name] = { ...figures, ...(note ? { note } : {}) };
+  log(
+    `${name.padEnd(28)} ${figures.rps.toFixed(0).padStart(7)} /s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  errors ${figures.errors}  non-2xx ${figures.non2xx}`,
+  );
+};
+
+// --- HTTP throughput: baseline, join, poll, seat listing -------------------------------------
+await admin('bench-join', { paused: true }); // everyone waits: join and poll measure the line itself
+await admin(concert.queueId, { maxActive: 1_000_000, activeTtlSeconds: 3600 }); // everyone active at once
+
+await load({ url: baselineUrl, connections: CONNECTIONS, durationSeconds: 1, next: () => ({ path: '/ping' }) }); // warm-up
+measured(
+  'baseline: bare Fastify route',
+  await load({ url: baselineUrl, connections: CONNECTIONS, durationSeconds: SECONDS, next: () => ({ path: '/ping' }) }),
+);
+
+await load({
+  url: gateway!,
+  connections: CONNECTIONS,
+  durationSeconds: 1,
+  next: (i) => ({ method: 'POST', path: '/queues/bench-join/tokens', ...json({ userId: `warm-${runId}-${i}` }) }),
+});
+measured(
+  'join (unique users)',
+  await load({
+    url: gateway!,
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+    next: (i) => ({ method: 'POST', path: '/queues/bench-join/tokens', ...json({ userId: `join-${runId}-${i}` }) }),
+  }),
+);
+
+const pollTokens = await joinMany('bench-join', POLL_TOKENS, `poll-${runId}`);
+measured(
+  `poll (${POLL_TOKENS} live tokens)`,
+  await load({
+    url: gateway!,
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+    next: (i) => ({ path: '/queues/bench-join/tokens/me', headers: bearer(pollTokens[i % POLL_TOKENS]!) }),
+  }),
+);
+
+const browsers = await joinMany(concert.queueId, 100, `browse-${runId}`);
+const seatsPath = `/concerts/${concert.id}/schedules/${schedules[0]!.id}/seats`;
+measured(
+  'seat listing (50 seats)',
+  await load({
+    url: booking!,
+    connections: CONNECTIONS,
+    durationSeconds: SECONDS,
+    next: (i) => ({ path: seatsPath, headers: bearer(browsers[i % browsers.length]!) }),
+  }),
+);
+
+// --- the hold race: 1,000 users, the 50 seats of one date ------------------------------------
+const racers = await joinMany(concert.queueId, RACE_USERS, `race-${runId}`);
+const raceSchedule = schedules[1]!;
+const race = await load({
+  url: booking!,
+  connections: 100,
+  amount: RACE_USERS,
+  next: (i) => ({
+    method: 'POST',
+    path: `/concerts/${concert.id}/schedules/${raceSchedule.id}/reservations`,
+    headers: { ...bearer(racers[i]!), 'content-type': 'application/json' },
+    body: JSON.stringify({ seatNo: (i % 50) + 1 }),
+  }),
+});
+const raceWinners = await db.reservation.count({ where: { scheduleId: raceSchedule.id } });
+measured(
+  `hold race (${RACE_USERS} users, 50 seats)`,
+  race,
+  `${raceWinners} winners, settled in ${race.seconds.toFixed(3)} s`,
+);
+
+// Baseline: the same transaction (advisory lock + conditional UPDATE + INSERT) through pg directly.
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+const pgSchedule = schedules[2]!;
+const pgRace = await loop({
+  concurrency: 100,
+  amount: RACE_USERS,
+  operation: async (i) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [`pg-${i}`]);
+      await client.query(
+        `WITH live_holds AS (SELECT count(*) AS n FROM reservation WHERE user_id = $1 AND status = 'HELD' AND expires_at > now()),
+         taken AS (
+           UPDATE seat s SET status = 'HELD', reservation_id = gen_random_uuid(), hold_expires_at = now() + interval '300 seconds'
+             FROM schedule sc
+            WHERE s.schedule_id = $2 AND s.seat_no = $3 AND sc.id = s.schedule_id AND sc.concert_id = $4 AND sc.starts_at > now()
+              AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= now()))
+              AND (SELECT n FROM live_holds) < 4
+           RETURNING s.id, s.price, s.hold_expires_at, s.reservation_id)
+         INSERT INTO reservation (id, user_id, concert_id, schedule_id, seat_id, seat_no, price, status, expires_at)
+         SELECT taken.reservation_id, $1, $4, $2, taken.id, $3, taken.price, 'HELD', taken.hold_expires_at FROM taken`,
+        [`pg-${i}`, pgSchedule.id, (i % 50) + 1, concert.id],
+      );
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+  },
+});
+const pgWinners = await db.reservation.count({ where: { scheduleId: pgSchedule.id } });
+measured(
+  `baseline: hold SQL via pg (${RACE_USERS})`,
+  pgRace,
+  `${pgWinners} winners, settled in ${pgRace.seconds.toFixed(3)} s`,
+);
+await pool.end();
+
+// --- payments: each payer has a live hold and enough points ----------------------------------
+const payers = await joinMany(concert.queueId, PAYMENTS, `pay-${runId}`);
+const reservations: string[] = new Array(PAYMENTS);
+await loop({
+  concurrency: 20,
+  amount: PAYMENTS,
+  operation: async (i) => {
+    const userId = `pay-${runId}-${i}`;
+    await chargePoints({ db, userId, amount: 10_000, maxBalance: 100_000_000 });
+    reservations[i] = (
+      await holdSeat({
+        db,
+        userId,
+        concertId: concert.id,
+        scheduleId: hall.id,
+        seatNo: i + 1,
+        holdSeconds: 3600,
+        maxHolds: 4,
+      })
+    ).reservationId;
+  },
+});
+measured(
+  `payment (${PAYMENTS} payers)`,
+  await load({
+    url: booking!,
+    connections: CONNECTIONS,
+    amount: PAYMENTS,
+    next: (i) => ({
+      method: 'POST',
+      path: '/payments',
+      headers: { ...bearer(payers[i]!), 'content-type': 'application/json' },
+      body: JSON.stringify({ reservationId: reservations[i] }),
+    }),
+  }),
+  `${await db.payment.count()} payments recorded`,
+);
+
+// --- Redis baselines: the scripts behind join and poll, called directly ----------------------
+await room.configure('bench-raw', { paused: true });
+const rawRefs: TokenRef[] = [];
+measured(
+  'baseline: join script direct',
+  await loop({
+    concurrency: CONNECTIONS,
+    seconds: SECONDS,
+    operation: async (i) => {
+      const joined = await room.join('bench-raw', `raw-${i}`);
+      rawRefs[i] = { userId: `raw-${i}`, tokenId: joined!.tokenId, issuedAt: joined!.issuedAt };
+    },
+  }),
+);
+measured(
+  'baseline: status script direct',
+  await loop({
+    concurrency: CONNECTIONS,
+    seconds: SECONDS,
+    operation: (i) => room.status('bench-raw', rawRefs[i % rawRefs.length]!),
+  }),
+);
+
+// --- Redis memory per waiting user -----------------------------------------------------------
+await room.configure('bench-memory', { paused: true });
+const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
+const before = await usedMemory();
+await loop({
+  concurrency: 500,
+  amount: MEMORY_USERS,
+  operation: (i) => room.join('bench-memory', `user-${String(i).padStart(7, '0')}`),
+});
+const after = await usedMemory();
+const bytesPerWaitingUser = (after - before) / MEMORY_USERS;
+log(
+  `Redis memory: ${MEMORY_USERS} waiting users took ${((after - before) / 1024 / 1024).toFixed(1)} MiB = ${bytesPerWaitingUser.toFixed(0)} bytes each`,
+);
+
+// --- report -----------------------------------------------------------------------------------
+const r = (name: string) => results[Object.keys(results).find((key) => key.startsWith(name))!]!;
+const bare = r('baseline: bare Fastify route');
+const rows = [
+  ['join', r('join'), bare, 'bare route', '≥ 0.50'],
+  ['join', r('join'), r('baseline: join script direct'), 'join script direct', ''],
+  ['poll', r('poll'), bare, 'bare route', '≥ 0.70'],
+  ['poll', r('poll'), r('baseline: status script direct'), 'status script direct', ''],
+  ['seat listing', r('seat listing'), bare, 'bare route', ''],
+  ['hold race', r('hold race'), r('baseline: hold SQL via pg'), 'hold SQL via pg', 'settle < 0.5 s, 50 winners'],
+  ['payment', r('payment'), bare, 'bare route', '≥ 1,000 /s'],
+] as const;
+console.log(
+  '\n| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | non-2xx | baseline | baseline req/s | ratio | target |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|');
+for (const [name, figures, against, label, target] of rows) {
+  console.log(
+    `| ${name} | ${figures.rps.toFixed(0)} | ${figures.p50} | ${figures.p90} | ${figures.p99} | ${figures.errors} | ${figures.non2xx} | ${label} | ${against.rps.toFixed(0)} | ${(figures.rps / against.rps).toFixed(2)} | ${target} |`,
+  );
+}
+console.log(
+  `\nhold race: ${raceWinners} winners of ${RACE_USERS}, settled in ${race.seconds.toFixed(3)} s over HTTP vs ${pgRace.seconds.toFixed(3)} s through pg directly (${(race.seconds / pgRace.seconds).toFixed(2)}×)`,
+);
+console.log(
+  `Redis memory per waiting user: ${bytesPerWaitingUser.toFixed(0)} bytes (${MEMORY_USERS} users; target ≤ 200)`,
+);
+
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      quick,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      results,
+      race: { winners: raceWinners, seconds: race.seconds, pgWinners, pgSeconds: pgRace.seconds },
+      memory: { users: MEMORY_USERS, bytesPerWaitingUser },
+    },
+    null,
+    2,
+  ),
+);
+log(`raw figures written to ${file}`);
+
+// --- clean up ----------------------------------------------------------------------------------
+await stack.stop();
+baseline.kill('SIGTERM');
+let cursor = '0';
+do {
+  const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+  if (found.length) await redis.unlink(...found);
+  cursor = next;
+} while (cursor !== '0');
+redis.disconnect();
+await db.$disconnect();
