@@ -23,6 +23,8 @@ export default [
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
             { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:util', 'type:domain'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
+            // End-to-end tests drive the apps as processes; they may use any library, no app.
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
             { sourceTag: 'scope:booking', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },

@@ -9,11 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '@concert/config';
-import { createPrismaClient, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
+import { createDatabase, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
 import { createRedis, createWaitingRoom, type TokenRef } from '@concert/queue';
 import { chargePoints, holdSeat } from '@concert/booking-domain';
 import { freePort, generateTestKeyPair, startStack } from '@concert/testing';
 import { load, loop, type Figures } from './measure.js';
+import { cpuMeter } from './cpu.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 3 : 10;
@@ -39,7 +40,7 @@ log(`bench database ${databaseUrl}, Redis prefix ${prefix}${quick ? ' (quick)' :
 await dropDatabase(databaseUrl);
 await ensureDatabase(databaseUrl);
 await migrate({ databaseUrl });
-const db = createPrismaClient(databaseUrl, { poolSize: 20 });
+const { db, sql, close: closeDatabase } = createDatabase(databaseUrl, { poolSize: 20 });
 const { concert } = await seedDemoData(db);
 const schedules = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
 // A large hall for the payment scenario: one hold per payer.
@@ -108,119 +109,119 @@ async function joinMany(queueId: string, count: number, tag: string) {
   return tokens;
 }
 
-const results: Record<string, Figures & { note?: string }> = {};
-const measured = (name: string, figures: Figures, note?: string) => {
-  results[name] = { ...figures, ...(note ? { note } : {}) };
+type CpuPerRequest = ReturnType<ReturnType<typeof cpuMeter>>;
+const results: Record<string, Figures & { note?: string; cpuMicrosPerRequest?: CpuPerRequest }> = {};
+const pidOf = (name: string) => stack.apps.filter((a) => a.name === name).map((a) => a.process.pid!);
+/** Runs a scenario with the CPU meter on the app processes given, and records its figures. */
+async function measure(
+  name: string,
+  pids: number[],
+  run: () => Promise<Figures>,
+  note?: (figures: Figures) => Promise<string>,
+) {
+  const meter = cpuMeter(pids);
+  const figures = await run();
+  const cpu = meter(figures.total);
+  results[name] = { ...figures, cpuMicrosPerRequest: cpu, ...(note ? { note: await note(figures) } : {}) };
   log(
-    `${name.padEnd(28)} ${figures.rps.toFixed(0).padStart(7)} /s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  errors ${figures.errors}  non-2xx ${figures.non2xx}`,
+    `${name.padEnd(34)} ${figures.rps.toFixed(0).padStart(7)} /s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  errors ${figures.errors}  non-2xx ${figures.non2xx}  CPU µs/req ${JSON.stringify(cpu)}`,
   );
-};
+  return figures;
+}
 
 // --- HTTP throughput: baseline, join, poll, seat listing -------------------------------------
 await admin('bench-join', { paused: true }); // everyone waits: join and poll measure the line itself
 await admin(concert.queueId, { maxActive: 1_000_000, activeTtlSeconds: 3600 }); // everyone active at once
 
-await load({ url: baselineUrl, connections: CONNECTIONS, durationSeconds: 1, next: () => ({ path: '/ping' }) }); // warm-up
-measured(
-  'baseline: bare Fastify route',
-  await load({ url: baselineUrl, connections: CONNECTIONS, durationSeconds: SECONDS, next: () => ({ path: '/ping' }) }),
-);
+const gatewayPid = pidOf('gateway');
+const bookingPid = pidOf('booking');
+const http = (url: string, next: Parameters<typeof load>[0]['next'], extra: Partial<Parameters<typeof load>[0]> = {}) =>
+  load({ url, connections: CONNECTIONS, durationSeconds: SECONDS, next, ...extra });
 
-await load({
-  url: gateway!,
-  connections: CONNECTIONS,
-  durationSeconds: 1,
-  next: (i) => ({ method: 'POST', path: '/queues/bench-join/tokens', ...json({ userId: `warm-${runId}-${i}` }) }),
+await http(baselineUrl, () => ({ path: '/ping' }), { durationSeconds: 1 }); // warm-up
+await measure('baseline: bare Fastify route', [baseline.pid!], () => http(baselineUrl, () => ({ path: '/ping' })));
+
+const joinRequest = (tag: string) => (i: number) => ({
+  method: 'POST',
+  path: '/queues/bench-join/tokens',
+  ...json({ userId: `${tag}-${runId}-${i}` }),
 });
-measured(
-  'join (unique users)',
-  await load({
-    url: gateway!,
-    connections: CONNECTIONS,
-    durationSeconds: SECONDS,
-    next: (i) => ({ method: 'POST', path: '/queues/bench-join/tokens', ...json({ userId: `join-${runId}-${i}` }) }),
-  }),
-);
+await http(gateway!, joinRequest('warm'), { durationSeconds: 1 });
+await measure('join (unique users)', gatewayPid, () => http(gateway!, joinRequest('join')));
 
 const pollTokens = await joinMany('bench-join', POLL_TOKENS, `poll-${runId}`);
-measured(
-  `poll (${POLL_TOKENS} live tokens)`,
-  await load({
-    url: gateway!,
-    connections: CONNECTIONS,
-    durationSeconds: SECONDS,
-    next: (i) => ({ path: '/queues/bench-join/tokens/me', headers: bearer(pollTokens[i % POLL_TOKENS]!) }),
-  }),
+await measure(`poll (${POLL_TOKENS} live tokens)`, gatewayPid, () =>
+  http(gateway!, (i) => ({ path: '/queues/bench-join/tokens/me', headers: bearer(pollTokens[i % POLL_TOKENS]!) })),
 );
 
 const browsers = await joinMany(concert.queueId, 100, `browse-${runId}`);
 const seatsPath = `/concerts/${concert.id}/schedules/${schedules[0]!.id}/seats`;
-measured(
-  'seat listing (50 seats)',
-  await load({
-    url: booking!,
-    connections: CONNECTIONS,
-    durationSeconds: SECONDS,
-    next: (i) => ({ path: seatsPath, headers: bearer(browsers[i % browsers.length]!) }),
-  }),
+await http(booking!, (i) => ({ path: seatsPath, headers: bearer(browsers[i % browsers.length]!) }), {
+  durationSeconds: 1,
+});
+await measure('seat listing (50 seats)', bookingPid, () =>
+  http(booking!, (i) => ({ path: seatsPath, headers: bearer(browsers[i % browsers.length]!) })),
 );
 
 // --- the hold race: 1,000 users, the 50 seats of one date ------------------------------------
 const racers = await joinMany(concert.queueId, RACE_USERS, `race-${runId}`);
 const raceSchedule = schedules[1]!;
-const race = await load({
-  url: booking!,
-  connections: 100,
-  amount: RACE_USERS,
-  next: (i) => ({
-    method: 'POST',
-    path: `/concerts/${concert.id}/schedules/${raceSchedule.id}/reservations`,
-    headers: { ...bearer(racers[i]!), 'content-type': 'application/json' },
-    body: JSON.stringify({ seatNo: (i % 50) + 1 }),
-  }),
-});
-const raceWinners = await db.reservation.count({ where: { scheduleId: raceSchedule.id } });
-measured(
+const race = await measure(
   `hold race (${RACE_USERS} users, 50 seats)`,
-  race,
-  `${raceWinners} winners, settled in ${race.seconds.toFixed(3)} s`,
+  bookingPid,
+  () =>
+    http(
+      booking!,
+      (i) => ({
+        method: 'POST',
+        path: `/concerts/${concert.id}/schedules/${raceSchedule.id}/reservations`,
+        headers: { ...bearer(racers[i]!), 'content-type': 'application/json' },
+        body: JSON.stringify({ seatNo: (i % 50) + 1 }),
+      }),
+      { connections: 100, amount: RACE_USERS },
+    ),
+  async (figures) =>
+    `${await db.reservation.count({ where: { scheduleId: raceSchedule.id } })} winners, settled in ${figures.seconds.toFixed(3)} s`,
 );
+const raceWinners = await db.reservation.count({ where: { scheduleId: raceSchedule.id } });
+const pgWinnersCount = () => db.reservation.count({ where: { scheduleId: schedules[2]!.id } });
 
 // Baseline: the same transaction (advisory lock + conditional UPDATE + INSERT) through pg directly.
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
 const pgSchedule = schedules[2]!;
-const pgRace = await loop({
-  concurrency: 100,
-  amount: RACE_USERS,
-  operation: async (i) => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [`pg-${i}`]);
-      await client.query(
-        `WITH live_holds AS (SELECT count(*) AS n FROM reservation WHERE user_id = $1 AND status = 'HELD' AND expires_at > now()),
-         taken AS (
-           UPDATE seat s SET status = 'HELD', reservation_id = gen_random_uuid(), hold_expires_at = now() + interval '300 seconds'
-             FROM schedule sc
-            WHERE s.schedule_id = $2 AND s.seat_no = $3 AND sc.id = s.schedule_id AND sc.concert_id = $4 AND sc.starts_at > now()
-              AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= now()))
-              AND (SELECT n FROM live_holds) < 4
-           RETURNING s.id, s.price, s.hold_expires_at, s.reservation_id)
-         INSERT INTO reservation (id, user_id, concert_id, schedule_id, seat_id, seat_no, price, status, expires_at)
-         SELECT taken.reservation_id, $1, $4, $2, taken.id, $3, taken.price, 'HELD', taken.hold_expires_at FROM taken`,
-        [`pg-${i}`, pgSchedule.id, (i % 50) + 1, concert.id],
-      );
-      await client.query('COMMIT');
-    } finally {
-      client.release();
-    }
-  },
-});
-const pgWinners = await db.reservation.count({ where: { scheduleId: pgSchedule.id } });
-measured(
+const pgRace = await measure(
   `baseline: hold SQL via pg (${RACE_USERS})`,
-  pgRace,
-  `${pgWinners} winners, settled in ${pgRace.seconds.toFixed(3)} s`,
+  [],
+  () =>
+    loop({
+      concurrency: 100,
+      amount: RACE_USERS,
+      operation: async (i) => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('SELECT pg_advisory_xact_lock(1, hashtext($1))', [`pg-${i}`]);
+          await client.query(
+            `WITH live_holds AS (SELECT count(*) AS n FROM reservation WHERE user_id = $1 AND status = 'HELD' AND expires_at > now()),
+             taken AS (
+               UPDATE seat s SET status = 'HELD', reservation_id = gen_random_uuid(), hold_expires_at = now() + interval '300 seconds'
+                 FROM schedule sc
+                WHERE s.schedule_id = $2 AND s.seat_no = $3 AND sc.id = s.schedule_id AND sc.concert_id = $4 AND sc.starts_at > now()
+                  AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= now()))
+                  AND (SELECT n FROM live_holds) < 4
+               RETURNING s.id, s.price, s.hold_expires_at, s.reservation_id)
+             INSERT INTO reservation (id, user_id, concert_id, schedule_id, seat_id, seat_no, price, status, expires_at)
+             SELECT taken.reservation_id, $1, $4, $2, taken.id, $3, taken.price, 'HELD', taken.hold_expires_at FROM taken`,
+            [`pg-${i}`, pgSchedule.id, (i % 50) + 1, concert.id],
+          );
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+      },
+    }),
+  async (figures) =>
+    `${await db.reservation.count({ where: { scheduleId: pgSchedule.id } })} winners, settled in ${figures.seconds.toFixed(3)} s`,
 );
 await pool.end();
 
@@ -232,42 +233,41 @@ await loop({
   amount: PAYMENTS,
   operation: async (i) => {
     const userId = `pay-${runId}-${i}`;
-    await chargePoints({ db, userId, amount: 10_000, maxBalance: 100_000_000 });
-    reservations[i] = (
-      await holdSeat({
-        db,
-        userId,
-        concertId: concert.id,
-        scheduleId: hall.id,
-        seatNo: i + 1,
-        holdSeconds: 3600,
-        maxHolds: 4,
-      })
-    ).reservationId;
+    await chargePoints({ sql, userId, amount: 10_000, maxBalance: 100_000_000 });
+    const held = await holdSeat({
+      sql,
+      userId,
+      concertId: concert.id,
+      scheduleId: hall.id,
+      seatNo: i + 1,
+      holdSeconds: 3600,
+      maxHolds: 4,
+    });
+    reservations[i] = held.reservationId;
   },
 });
-measured(
+await measure(
   `payment (${PAYMENTS} payers)`,
-  await load({
-    url: booking!,
-    connections: CONNECTIONS,
-    amount: PAYMENTS,
-    next: (i) => ({
-      method: 'POST',
-      path: '/payments',
-      headers: { ...bearer(payers[i]!), 'content-type': 'application/json' },
-      body: JSON.stringify({ reservationId: reservations[i] }),
-    }),
-  }),
-  `${await db.payment.count()} payments recorded`,
+  bookingPid,
+  () =>
+    http(
+      booking!,
+      (i) => ({
+        method: 'POST',
+        path: '/payments',
+        headers: { ...bearer(payers[i]!), 'content-type': 'application/json' },
+        body: JSON.stringify({ reservationId: reservations[i] }),
+      }),
+      { amount: PAYMENTS },
+    ),
+  async () => `${await db.payment.count()} payments recorded`,
 );
 
 // --- Redis baselines: the scripts behind join and poll, called directly ----------------------
 await room.configure('bench-raw', { paused: true });
 const rawRefs: TokenRef[] = [];
-measured(
-  'baseline: join script direct',
-  await loop({
+await measure('baseline: join script direct', [], () =>
+  loop({
     concurrency: CONNECTIONS,
     seconds: SECONDS,
     operation: async (i) => {
@@ -276,9 +276,8 @@ measured(
     },
   }),
 );
-measured(
-  'baseline: status script direct',
-  await loop({
+await measure('baseline: status script direct', [], () =>
+  loop({
     concurrency: CONNECTIONS,
     seconds: SECONDS,
     operation: (i) => room.status('bench-raw', rawRefs[i % rawRefs.length]!),
@@ -338,7 +337,12 @@ writeFileSync(
       seconds: SECONDS,
       connections: CONNECTIONS,
       results,
-      race: { winners: raceWinners, seconds: race.seconds, pgWinners, pgSeconds: pgRace.seconds },
+      race: {
+        winners: raceWinners,
+        seconds: race.seconds,
+        pgWinners: await pgWinnersCount(),
+        pgSeconds: pgRace.seconds,
+      },
       memory: { users: MEMORY_USERS, bytesPerWaitingUser },
     },
     null,
@@ -357,4 +361,4 @@ do {
   cursor = next;
 } while (cursor !== '0');
 redis.disconnect();
-await db.$disconnect();
+await closeDatabase();

@@ -52,12 +52,12 @@ t.test('with HOLD_SECONDS=1, a lapsed hold is available at once, can be re-held,
   t.equal(reheld.statusCode, 201, 'someone else can take it');
 
   // The sweep records the lapsed hold but leaves the seat with its new holder.
-  const { released, seatsFreed } = await releaseLapsedHolds({ db: stack.db });
+  const { released, seatsFreed } = await releaseLapsedHolds({ sql: stack.sql });
   t.same({ released, seatsFreed }, { released: 1, seatsFreed: 0 });
   t.equal((await stack.db.reservation.findUniqueOrThrow({ where: { id: reservationId } })).status, 'EXPIRED');
   const seat = await stack.db.seat.findFirstOrThrow({ where: { scheduleId: schedules[0]!.id, seatNo: 10 } });
   t.same([seat.status, seat.reservationId], ['HELD', reheld.json().reservationId]);
-  t.same(await releaseLapsedHolds({ db: stack.db }), { released: 0, seatsFreed: 0 }, 'idempotent');
+  t.same(await releaseLapsedHolds({ sql: stack.sql }), { released: 0, seatsFreed: 0 }, 'idempotent');
   t.same(await invariantViolations(stack.db), {
     balances: [],
     doubleHeld: [],

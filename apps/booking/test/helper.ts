@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { createServer } from '@concert/http';
 import { createTokenIssuer, setupTestContext } from '@concert/testing';
-import { seedDemoData, type Db } from '@concert/db';
+import { seedDemoData, type Db, type Sql } from '@concert/db';
 import booking from '../src/app.js';
 
 /**
@@ -11,6 +11,7 @@ import booking from '../src/app.js';
 export async function buildStack(t: Test, env: Record<string, string | number> = {}, queue = { maxActive: 1000 }) {
   const context = await setupTestContext(t, { database: true, env });
   const db = context.db as Db;
+  const sql = context.sql as Sql;
   const bookingApp = createServer(context.config, 'booking', {
     logger: process.env.TEST_LOG ? { level: 'error' } : false,
   });
@@ -33,7 +34,17 @@ export async function buildStack(t: Test, env: Record<string, string | number> =
   /** A fan who joined `queueId` (the demo concert's by default): token and auth header. */
   const fan = (userId: string, queueId = concert.queueId) => issuer.join(queueId, userId);
 
-  return { ...context, db, app: bookingApp, waitingRoom: issuer.waitingRoom, concert, schedules, fan, configureQueue };
+  return {
+    ...context,
+    db,
+    sql,
+    app: bookingApp,
+    waitingRoom: issuer.waitingRoom,
+    concert,
+    schedules,
+    fan,
+    configureQueue,
+  };
 }
 
 export type Stack = Awaited<ReturnType<typeof buildStack>>;

@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import { createServer } from '@concert/http';
 import { createTokenIssuer, setupTestContext, type TestContext } from '@concert/testing';
-import type { Db } from '@concert/db';
+import type { Db, Sql } from '@concert/db';
 import worker from '../src/app.js';
 
 const FAST_TICKS = { ADMIT_INTERVAL_MS: 50, RELEASE_INTERVAL_MS: 200, HOUSEKEEPING_INTERVAL_MS: 1000 };
@@ -19,7 +19,7 @@ export async function startWorker(t: Test, context: TestContext) {
 export async function workerContext(t: Test, env: Record<string, string | number> = {}) {
   const context = await setupTestContext(t, { database: true, env: { ...FAST_TICKS, ...env } });
   const issuer = await createTokenIssuer(t, context.config);
-  return { ...context, db: context.db as Db, issuer, waitingRoom: issuer.waitingRoom };
+  return { ...context, db: context.db as Db, sql: context.sql as Sql, issuer, waitingRoom: issuer.waitingRoom };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

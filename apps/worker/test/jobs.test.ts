@@ -5,14 +5,14 @@ import { queueKeys } from '@concert/queue';
 import { counterTotal, eventually, sleep, startWorker, workerContext } from './helper.js';
 
 t.test('releasing lapsed holds from two sweepers at once releases each exactly once', async (t) => {
-  const { db } = await workerContext(t);
+  const { db, sql } = await workerContext(t);
   const { concert } = await seedDemoData(db);
   const schedules = await db.schedule.findMany({ where: { concertId: concert.id } });
   let held = 0;
   for (const schedule of schedules) {
     for (let seatNo = 1; seatNo <= 50; seatNo++) {
       await holdSeat({
-        db,
+        sql,
         userId: `u-${seatNo}-${schedule.id}`,
         concertId: concert.id,
         scheduleId: schedule.id,
@@ -27,7 +27,7 @@ t.test('releasing lapsed holds from two sweepers at once releases each exactly o
   const sweep = async () => {
     let total = 0;
     for (;;) {
-      const { released } = await releaseLapsedHolds({ db, batch: 7 });
+      const { released } = await releaseLapsedHolds({ sql, batch: 7 });
       if (released === 0) return total;
       total += released;
     }

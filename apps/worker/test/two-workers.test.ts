@@ -6,7 +6,7 @@ import { counterTotal, eventually, sleep, startWorker, workerContext } from './h
 
 t.test('two worker instances on one Redis and database, while fans join, leave and pay', async (t) => {
   const context = await workerContext(t);
-  const { db, redis, config, waitingRoom, issuer } = context;
+  const { db, sql, redis, config, waitingRoom, issuer } = context;
   const { concert } = await seedDemoData(db);
   const [schedule] = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
   const maxActive = 4;
@@ -16,7 +16,7 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
   // 30 lapsed holds for the sweep to find (HOLD 1 s), made before the workers start.
   for (let seatNo = 21; seatNo <= 50; seatNo++) {
     await holdSeat({
-      db,
+      sql,
       userId: `idle-${seatNo}`,
       concertId: concert.id,
       scheduleId: schedule!.id,
@@ -58,9 +58,9 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
       await sleep(50); // a look around first (and long enough for the sampler to see them)
       await waitingRoom.remove(fan.queueId, fan.claims);
     } else if (i % 3 === 1) {
-      await chargePoints({ db, userId: fan.userId, amount: 200_000, maxBalance: 100_000_000 });
+      await chargePoints({ sql, userId: fan.userId, amount: 200_000, maxBalance: 100_000_000 });
       const held = await holdSeat({
-        db,
+        sql,
         userId: fan.userId,
         concertId: concert.id,
         scheduleId: schedule!.id,
@@ -68,7 +68,7 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
         holdSeconds: 60,
         maxHolds: 4,
       });
-      await payReservations({ db, userId: fan.userId, reservationIds: [held.reservationId] });
+      await payReservations({ sql, userId: fan.userId, reservationIds: [held.reservationId] });
       await waitingRoom.remove(fan.queueId, fan.claims);
       paid++;
     }

@@ -1,4 +1,5 @@
-export { createPrismaClient, type Db, type DbTransaction } from './client.js';
+export { createPrismaClient, createDatabase, type Db, type DbTransaction } from './client.js';
+export { createSqlPool, inTransaction, rows, type Sql, type SqlExecutor } from './sql.js';
 export { ensureDatabase, dropDatabase } from './create-database.js';
 export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
 export { seedDemoData, demoSeatPrice, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE } from './seed.js';

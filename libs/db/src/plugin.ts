@@ -1,20 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createPrismaClient, type Db } from './client.js';
+import { createDatabase, type Db } from './client.js';
+import type { Sql } from './sql.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
+    sql: Sql;
   }
 }
 
-/** Decorates the app with a Prisma client, disconnected when the app closes. */
-async function prisma(app: FastifyInstance, opts: { databaseUrl: string; poolSize: number }) {
-  const db = createPrismaClient(opts.databaseUrl, { poolSize: opts.poolSize });
+/** Decorates the app with Prisma (`db`) and the shared pg pool (`sql`), closed when the app closes. */
+async function database(app: FastifyInstance, opts: { databaseUrl: string; poolSize: number }) {
+  const { db, sql, close } = createDatabase(opts.databaseUrl, { poolSize: opts.poolSize });
   app.decorate('db', db);
-  app.addHook('onClose', async () => {
-    await db.$disconnect();
-  });
+  app.decorate('sql', sql);
+  app.addHook('onClose', close);
 }
 
-export const prismaPlugin = fp(prisma, { name: 'prisma', fastify: '5.x' });
+export const prismaPlugin = fp(database, { name: 'prisma', fastify: '5.x' });

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { setupTestContext } from '@concert/testing';
+import { randomUUID } from 'node:crypto';
+import { resolveTestServices } from '@concert/test-services';
 import { createRedis, createWaitingRoom, estimateWaitSeconds, queueKeys } from '../src/index.js';
 
 t.test('every key of a queue shares its hash tag', async (t) => {
@@ -21,9 +22,13 @@ t.test('ETA: measured rate when there is one, else batches of maxActive per acti
 });
 
 t.test('the tick measures the admission rate the ETA uses', async (t) => {
-  const { config } = await setupTestContext(t);
-  const redis = createRedis(config.REDIS_URL);
-  t.teardown(() => redis.disconnect());
+  const { redisUrl } = await resolveTestServices();
+  const config = { REDIS_PREFIX: `test:${randomUUID().slice(0, 8)}` };
+  const redis = createRedis(redisUrl);
+  t.teardown(async () => {
+    await redis.del(...Object.values(queueKeys(config.REDIS_PREFIX, 'r')), `${config.REDIS_PREFIX}:queues`);
+    redis.disconnect();
+  });
   const room = createWaitingRoom({
     redis,
     prefix: config.REDIS_PREFIX,

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig, type Config } from '@concert/config';
-import type { Db } from '@concert/db';
+import type { Db, Sql } from '@concert/db';
 import type { Redis } from 'ioredis';
 import { resolveTestServices } from '@concert/test-services';
 import { createTestDatabase } from './database.js';
@@ -26,6 +26,7 @@ export type TestContext = {
   env: Record<string, string>;
   redis: Redis;
   db: Db | undefined;
+  sql: Sql | undefined;
 };
 
 /**
@@ -53,5 +54,5 @@ export async function setupTestContext(
     LOG_LEVEL: 'silent',
     ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, String(v)])),
   };
-  return { config: loadConfig(env), env, redis: testRedis.redis, db: testDb?.db };
+  return { config: loadConfig(env), env, redis: testRedis.redis, db: testDb?.db, sql: testDb?.sql };
 }

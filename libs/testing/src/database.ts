@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPrismaClient, migrate, readMigrations, type Db } from '@concert/db';
+import { createDatabase, migrate, readMigrations, type Db, type Sql } from '@concert/db';
 import { createHash } from 'node:crypto';
 
 const TEMPLATE_LOCK_ID = 7_240_112_028;
@@ -49,7 +49,7 @@ export async function ensureTemplateDatabase(serverUrl: string): Promise<string>
   return name;
 }
 
-export type TestDatabase = { url: string; name: string; db: Db; drop(): Promise<void> };
+export type TestDatabase = { url: string; name: string; db: Db; sql: Sql; drop(): Promise<void> };
 
 /** A fresh, migrated database of its own for one test file (a copy of the template: fast). */
 export async function createTestDatabase(serverUrl: string, opts: { poolSize?: number } = {}): Promise<TestDatabase> {
@@ -68,13 +68,14 @@ export async function createTestDatabase(serverUrl: string, opts: { poolSize?: n
     }
   });
   const url = withDatabase(serverUrl, name);
-  const db = createPrismaClient(url, { poolSize: opts.poolSize ?? 20 });
+  const { db, sql, close } = createDatabase(url, { poolSize: opts.poolSize ?? 20 });
   return {
     url,
     name,
     db,
+    sql,
     async drop() {
-      await db.$disconnect();
+      await close();
       await withAdmin(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };

@@ -45,6 +45,8 @@ export async function startStack(opts: {
   instances?: Partial<Record<AppName, number>>;
   fromDist?: boolean;
   readyTimeoutMs?: number;
+  /** Extra Node flags for every app process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }) {
   const apps: RunningApp[] = [];
   const portVariable: Record<AppName, string> = {
@@ -55,9 +57,12 @@ export async function startStack(opts: {
   for (const name of APP_NAMES) {
     for (let i = 0; i < (opts.instances?.[name] ?? 1); i++) {
       const port = await freePort();
-      const args = opts.fromDist
-        ? [`apps/${name}/dist/main.js`]
-        : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`];
+      const args = [
+        ...(opts.nodeArgs ?? []),
+        ...(opts.fromDist
+          ? [`apps/${name}/dist/main.js`]
+          : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`]),
+      ];
       const child = spawn(process.execPath, args, {
         cwd: WORKSPACE_ROOT,
         env: { ...process.env, ...opts.env, HOST: '127.0.0.1', [portVariable[name]]: String(port) },

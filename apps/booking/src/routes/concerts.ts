@@ -37,7 +37,7 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
         response: { 200: scheduleList, ...guardErrors },
       },
     },
-    async (request) => listSchedules({ db: app.db, concertId: request.params.concertId }),
+    async (request) => listSchedules({ sql: app.sql, concertId: request.params.concertId }),
   );
 
   app.get(
@@ -52,7 +52,7 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
         response: { 200: seatList, ...guardErrors },
       },
     },
-    async (request) => listSeats({ db: app.db, ...request.params }),
+    async (request) => listSeats({ sql: app.sql, ...request.params }),
   );
 
   app.post(
@@ -70,7 +70,7 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
     },
     async (request, reply) => {
       const held = await holdSeat({
-        db: app.db,
+        sql: app.sql,
         userId: request.fan.claims.userId,
         ...request.params,
         seatNo: request.body.seatNo,

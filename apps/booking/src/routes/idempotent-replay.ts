@@ -12,7 +12,7 @@ export function replayIfStored(app: FastifyInstance, scope: string, requestOf: (
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string') return;
     const { userId } = app.queueTokens.verify(request);
-    const stored = await findStoredResponse(app.db, { userId, scope, key, request: requestOf(request) });
+    const stored = await findStoredResponse(app.sql, { userId, scope, key, request: requestOf(request) });
     if (stored) return reply.header('idempotent-replayed', 'true').code(stored.statusCode).send(stored.body);
   };
 }

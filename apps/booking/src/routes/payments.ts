@@ -40,7 +40,7 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
     async (request, reply) => {
       const { fan } = request;
       const result = await payReservations({
-        db: app.db,
+        sql: app.sql,
         userId: fan.claims.userId,
         reservationIds: reservationIdsOf(request.body),
         idempotencyKey: request.headers['idempotency-key'],

@@ -22,7 +22,7 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
         response: { 200: balance, ...errorResponses(401) },
       },
     },
-    async (request) => getBalance({ db: app.db, userId: request.fan.claims.userId }),
+    async (request) => getBalance({ sql: app.sql, userId: request.fan.claims.userId }),
   );
 
   app.post(
@@ -46,7 +46,7 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const result = await chargePoints({
-        db: app.db,
+        sql: app.sql,
         userId: request.fan.claims.userId,
         amount: request.body.amount,
         maxBalance: opts.config.MAX_BALANCE,

@@ -22,7 +22,7 @@ export default async function reservationRoutes(fastify: FastifyInstance) {
         response: { 200: reservation, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => getReservation({ db: app.db, userId: request.fan.claims.userId, ...request.params }),
+    async (request) => getReservation({ sql: app.sql, userId: request.fan.claims.userId, ...request.params }),
   );
 
   app.delete(
@@ -37,7 +37,7 @@ export default async function reservationRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      await cancelReservation({ db: app.db, userId: request.fan.claims.userId, ...request.params });
+      await cancelReservation({ sql: app.sql, userId: request.fan.claims.userId, ...request.params });
       return reply.code(204).send(null);
     },
   );

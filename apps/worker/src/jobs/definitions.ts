@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@concert/config';
-import type { Db } from '@concert/db';
+import type { Db, Sql } from '@concert/db';
 import type { WaitingRoom } from '@concert/queue';
 import type { WorkerMetrics } from '../metrics.js';
 
@@ -8,6 +8,7 @@ import type { WorkerMetrics } from '../metrics.js';
 export type JobContext = {
   config: Config;
   db: Db;
+  sql: Sql;
   waitingRoom: WaitingRoom;
   metrics: WorkerMetrics;
   log: FastifyBaseLogger;

@@ -9,11 +9,11 @@ const MAX_BATCHES_PER_RUN = 20;
 export const releaseHolds: JobDefinition = {
   name: 'release-holds',
   everyMs: (config) => config.RELEASE_INTERVAL_MS,
-  async handle({ db, metrics }) {
+  async handle({ sql, metrics }) {
     let released = 0;
     let seatsFreed = 0;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      const result = await releaseLapsedHolds({ db, batch: BATCH });
+      const result = await releaseLapsedHolds({ sql, batch: BATCH });
       released += result.released;
       seatsFreed += result.seatsFreed;
       if (result.released < BATCH) break;

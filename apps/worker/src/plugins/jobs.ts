@@ -26,6 +26,7 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   const context: JobContext = {
     config,
     db: app.db,
+    sql: app.sql,
     waitingRoom: app.waitingRoom,
     metrics: createWorkerMetrics(app.metrics),
     log: app.log,

@@ -1,17 +1,23 @@
-import type { Db } from '@concert/db';
+import { rows, type Sql } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 
-type Row = { seat_no: number; price: number; status: 'AVAILABLE' | 'HELD' | 'SOLD' };
+type Row = { seat_no: number | null; price: number | null; status: 'AVAILABLE' | 'HELD' | 'SOLD' | null };
 
 /** The seats of one date by number; a hold past its expiry reads AVAILABLE at once. */
-export async function listSeats({ db, concertId, scheduleId }: { db: Db; concertId: string; scheduleId: string }) {
-  const schedule = await db.schedule.findFirst({ where: { id: scheduleId, concertId }, select: { id: true } });
-  if (!schedule) throw new BookingErrors.SCHEDULE_NOT_FOUND(scheduleId);
-  const rows = await db.$queryRaw<Row[]>`
-    SELECT seat_no, price,
-           (CASE WHEN status = 'HELD' AND hold_expires_at <= now() THEN 'AVAILABLE' ELSE status::text END) AS status
-      FROM seat
-     WHERE schedule_id = ${scheduleId}::uuid
-     ORDER BY seat_no`;
-  return rows.map((row) => ({ seatNo: row.seat_no, price: row.price, status: row.status }));
+export async function listSeats({ sql, concertId, scheduleId }: { sql: Sql; concertId: string; scheduleId: string }) {
+  // One round trip: the schedule (it must belong to the concert) joined to its seats.
+  const found = await rows<Row>(
+    sql,
+    `SELECT s.seat_no, s.price,
+            (CASE WHEN s.status = 'HELD' AND s.hold_expires_at <= now() THEN 'AVAILABLE' ELSE s.status::text END) AS status
+       FROM schedule sc
+       LEFT JOIN seat s ON s.schedule_id = sc.id
+      WHERE sc.id = $1 AND sc.concert_id = $2
+      ORDER BY s.seat_no`,
+    [scheduleId, concertId],
+  );
+  if (found.length === 0) throw new BookingErrors.SCHEDULE_NOT_FOUND(scheduleId);
+  return found
+    .filter((row) => row.seat_no !== null)
+    .map((row) => ({ seatNo: row.seat_no!, price: row.price!, status: row.status! }));
 }

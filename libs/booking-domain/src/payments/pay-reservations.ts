@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '@concert/db';
+import { inTransaction, rows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/with-idempotency.js';
 
@@ -27,68 +27,90 @@ type Locked = { id: string; user_id: string; concert_id: string; status: string;
  * `authorizeConcerts` lets the caller refuse reservations of a concert the token is not for.
  */
 export async function payReservations(opts: {
-  db: Db;
+  sql: Sql;
   userId: string;
   reservationIds: string[];
   idempotencyKey?: string;
   authorizeConcerts?: (concertIds: string[]) => Promise<void>;
 }): Promise<StoredResponse<PaymentView>> {
-  const { db, userId, idempotencyKey } = opts;
-  const ids = [...new Set(opts.reservationIds)].sort();
-  const idempotency = idempotencyKey
-    ? { userId, scope: 'payments', key: idempotencyKey, request: paymentRequest(opts.reservationIds) }
-    : undefined;
+  const { sql, userId, idempotencyKey } = opts;
+  const ids = paymentRequest(opts.reservationIds).reservationIds;
 
-  return db.$transaction((tx) =>
-    withIdempotency(tx, idempotency, 201, async () => {
-      const rows = await tx.$queryRaw<Locked[]>`
-        SELECT id, user_id, concert_id, status::text AS status, (expires_at > now()) AS live, price
-          FROM reservation WHERE id = ANY(${ids}::uuid[])
-         ORDER BY id
-           FOR UPDATE`;
-      const mine = rows.filter((row) => row.user_id === userId);
-      const missing = ids.find((id) => !mine.some((row) => row.id === id));
-      if (missing) throw new BookingErrors.RESERVATION_NOT_FOUND(missing);
-      await opts.authorizeConcerts?.([...new Set(mine.map((row) => row.concert_id))]);
-      const paid = mine.find((row) => row.status === 'CONFIRMED');
-      if (paid) throw new BookingErrors.RESERVATION_ALREADY_PAID(paid.id);
-      const lapsed = mine.find((row) => row.status !== 'HELD' || !row.live);
-      if (lapsed) throw new BookingErrors.RESERVATION_EXPIRED(lapsed.id);
+  const pay = async (tx: SqlExecutor): Promise<PaymentView> => {
+    const locked = await rows<Locked>(
+      tx,
+      `SELECT id, user_id, concert_id, status::text AS status, (expires_at > now()) AS live, price
+         FROM reservation WHERE id = ANY($1::uuid[])
+        ORDER BY id
+          FOR UPDATE`,
+      [ids],
+    );
+    const mine = locked.filter((row) => row.user_id === userId);
+    const missing = ids.find((id) => !mine.some((row) => row.id === id));
+    if (missing) throw new BookingErrors.RESERVATION_NOT_FOUND(missing);
+    await opts.authorizeConcerts?.([...new Set(mine.map((row) => row.concert_id))]);
+    const paid = mine.find((row) => row.status === 'CONFIRMED');
+    if (paid) throw new BookingErrors.RESERVATION_ALREADY_PAID(paid.id);
+    const lapsed = mine.find((row) => row.status !== 'HELD' || !row.live);
+    if (lapsed) throw new BookingErrors.RESERVATION_EXPIRED(lapsed.id);
 
-      const amount = mine.reduce((sum, row) => sum + row.price, 0);
-      const [debited] = await tx.$queryRaw<{ balance: number }[]>`
-        UPDATE point_balance SET balance = balance - ${amount}::int, updated_at = now()
-         WHERE user_id = ${userId} AND balance >= ${amount}::int
-        RETURNING balance`;
-      if (!debited) {
-        const current = await tx.pointBalance.findUnique({ where: { userId }, select: { balance: true } });
-        throw new BookingErrors.INSUFFICIENT_BALANCE(current?.balance ?? 0, amount);
-      }
+    const amount = mine.reduce((sum, row) => sum + row.price, 0);
+    const [debited] = await rows<{ balance: number }>(
+      tx,
+      `UPDATE point_balance SET balance = balance - $2, updated_at = now()
+        WHERE user_id = $1 AND balance >= $2
+       RETURNING balance`,
+      [userId, amount],
+    );
+    if (!debited) {
+      const [current] = await rows<{ balance: number }>(tx, 'SELECT balance FROM point_balance WHERE user_id = $1', [
+        userId,
+      ]);
+      throw new BookingErrors.INSUFFICIENT_BALANCE(current?.balance ?? 0, amount);
+    }
 
-      const paymentId = randomUUID();
-      const [payment] = await tx.$queryRaw<{ paid_at: Date }[]>`
-        INSERT INTO payment (id, user_id, amount) VALUES (${paymentId}::uuid, ${userId}, ${amount}::int)
-        RETURNING paid_at`;
-      // The seat must still be held by this very reservation (a lapsed seat may have been re-held).
-      const sold = await tx.$executeRaw`
-        UPDATE seat SET status = 'SOLD', hold_expires_at = NULL
-         WHERE reservation_id = ANY(${ids}::uuid[]) AND status = 'HELD' AND hold_expires_at > now()`;
-      if (sold !== ids.length) throw new BookingErrors.RESERVATION_EXPIRED(ids.join(', '));
-      await tx.$executeRaw`
-        UPDATE reservation SET status = 'CONFIRMED', payment_id = ${paymentId}::uuid, updated_at = now()
-         WHERE id = ANY(${ids}::uuid[])`;
-      await tx.$executeRaw`
-        INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
-        VALUES (${userId}, 'USE', ${amount}::int, ${debited.balance}::int, ${paymentId}::uuid)`;
+    // Every write of the payment in one statement. The seat must still be held by this very
+    // reservation (a lapsed seat may have been re-held by someone else): the count of seats
+    // sold tells, and a mismatch rolls the whole transaction back.
+    const paymentId = randomUUID();
+    const [written] = await rows<{ paid_at: Date; seats: number }>(
+      tx,
+      `WITH payment AS (
+         INSERT INTO payment (id, user_id, amount) VALUES ($1, $2, $3)
+         RETURNING paid_at
+       ), ledger AS (
+         INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
+         VALUES ($2, 'USE', $3, $4, $1)
+       ), seats AS (
+         UPDATE seat SET status = 'SOLD', hold_expires_at = NULL
+          WHERE reservation_id = ANY($5::uuid[]) AND status = 'HELD' AND hold_expires_at > now()
+         RETURNING id
+       ), confirmed AS (
+         UPDATE reservation SET status = 'CONFIRMED', payment_id = $1, updated_at = now()
+          WHERE id = ANY($5::uuid[])
+         RETURNING id
+       )
+       SELECT payment.paid_at, (SELECT count(*) FROM seats)::int AS seats FROM payment`,
+      [paymentId, userId, amount, debited.balance, ids],
+    );
+    if (written?.seats !== ids.length) throw new BookingErrors.RESERVATION_EXPIRED(ids.join(', '));
+    return {
+      paymentId,
+      reservationIds: ids,
+      amount,
+      balance: debited.balance,
+      status: 'PAID',
+      paidAt: written.paid_at,
+    };
+  };
 
-      return {
-        paymentId,
-        reservationIds: ids,
-        amount,
-        balance: debited.balance,
-        status: 'PAID' as const,
-        paidAt: payment!.paid_at,
-      };
-    }),
-  );
+  return inTransaction(sql, async (tx) => {
+    if (!idempotencyKey) return { statusCode: 201, body: await pay(tx), replayed: false };
+    return withIdempotency(
+      tx,
+      { userId, scope: 'payments', key: idempotencyKey, request: paymentRequest(ids) },
+      201,
+      () => pay(tx),
+    );
+  });
 }

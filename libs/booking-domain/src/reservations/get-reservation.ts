@@ -1,4 +1,4 @@
-import { Prisma, type Db } from '@concert/db';
+import { rows, type Sql } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import {
   RESERVATION_COLUMNS,
@@ -9,17 +9,19 @@ import {
 
 /** One of the user's reservations; someone else's is "not found", never "forbidden". */
 export async function getReservation({
-  db,
+  sql,
   userId,
   reservationId,
 }: {
-  db: Db;
+  sql: Sql;
   userId: string;
   reservationId: string;
 }): Promise<ReservationView> {
-  const [row] = await db.$queryRaw<ReservationRow[]>`
-    SELECT ${Prisma.raw(RESERVATION_COLUMNS)} FROM reservation r
-     WHERE r.id = ${reservationId}::uuid AND r.user_id = ${userId}`;
+  const [row] = await rows<ReservationRow>(
+    sql,
+    `SELECT ${RESERVATION_COLUMNS} FROM reservation r WHERE r.id = $1 AND r.user_id = $2`,
+    [reservationId, userId],
+  );
   if (!row) throw new BookingErrors.RESERVATION_NOT_FOUND(reservationId);
   return toReservationView(row);
 }
