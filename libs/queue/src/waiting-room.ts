@@ -43,7 +43,12 @@ function placement(state: number, position: number, activeUntilMs: number, eta: 
   return { status, position, etaSeconds, activeUntil: null };
 }
 
-const refString = (ref: TokenRef) => `${ref.tokenId}:${ref.issuedAt}`;
+/** How Redis stores a token's identity: "<tokenId>:<iat>" in base 36 (see includes/admission.lua). */
+const refString = (ref: TokenRef) => `${Number(ref.tokenId).toString(36)}:${ref.issuedAt.toString(36)}`;
+const parseRef = (ref: string) => {
+  const [tokenId, issuedAt] = ref.split(':');
+  return { tokenId: String(parseInt(tokenId!, 36)), issuedAt: parseInt(issuedAt!, 36) };
+};
 
 /**
  * The waiting room's state, all of it in Redis; shared by the gateway (join, poll, leave,
@@ -112,11 +117,9 @@ export function createWaitingRoom(opts: {
       const reply = await redis.wrJoin(...queueScriptKeys(queueId), userId);
       if (reply === -1) return null;
       const [state, ref, position, activeUntilMs, isNew, ...eta] = reply as [number, string, number, number, number];
-      const [tokenId, issuedAt] = ref.split(':');
       return {
         ...placement(state, position, activeUntilMs, eta),
-        tokenId: tokenId!,
-        issuedAt: Number(issuedAt),
+        ...parseRef(ref),
         isNew: isNew === 1,
       };
     },

@@ -42,7 +42,11 @@ t.test('the tick measures the admission rate the ETA uses', async (t) => {
   for (let i = 0; i < 2; i++) {
     const active = await redis.zrange(queueKeys(config.REDIS_PREFIX, 'r').active, '0', '0');
     const tokenRef = (await redis.hget(queueKeys(config.REDIS_PREFIX, 'r').users, active[0]!))!.split(':');
-    await room.remove('r', { userId: active[0]!, tokenId: tokenRef[0]!, issuedAt: Number(tokenRef[1]) });
+    await room.remove('r', {
+      userId: active[0]!,
+      tokenId: String(parseInt(tokenRef[0]!, 36)),
+      issuedAt: parseInt(tokenRef[1]!, 36),
+    });
   }
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await room.tick('r');

@@ -54,53 +54,52 @@ export async function payReservations(opts: {
     const lapsed = mine.find((row) => row.status !== 'HELD' || !row.live);
     if (lapsed) throw new BookingErrors.RESERVATION_EXPIRED(lapsed.id);
 
+    // Every write of the payment in one statement: the debit (only if the balance covers it),
+    // payment, ledger row, seats and reservations. The seat must still be held by this very
+    // reservation (a lapsed seat may have been re-held by someone else): the count of seats sold
+    // tells. Any shortfall throws, and the transaction rolls back whatever the statement wrote.
     const amount = mine.reduce((sum, row) => sum + row.price, 0);
-    const [debited] = await rows<{ balance: number }>(
+    const paymentId = randomUUID();
+    const [written] = await rows<{ balance: number | null; paid_at: Date | null; seats: number }>(
       tx,
-      `UPDATE point_balance SET balance = balance - $2, updated_at = now()
-        WHERE user_id = $1 AND balance >= $2
-       RETURNING balance`,
-      [userId, amount],
+      `WITH debited AS (
+         UPDATE point_balance SET balance = balance - $3, updated_at = now()
+          WHERE user_id = $2 AND balance >= $3
+         RETURNING balance
+       ), payment AS (
+         INSERT INTO payment (id, user_id, amount) SELECT $1, $2, $3 FROM debited
+         RETURNING paid_at
+       ), ledger AS (
+         INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
+         SELECT $2, 'USE', $3, balance, $1 FROM debited
+       ), seats AS (
+         UPDATE seat SET status = 'SOLD', hold_expires_at = NULL
+          WHERE reservation_id = ANY($4::uuid[]) AND status = 'HELD' AND hold_expires_at > now()
+            AND EXISTS (SELECT 1 FROM debited)
+         RETURNING id
+       ), confirmed AS (
+         UPDATE reservation SET status = 'CONFIRMED', payment_id = $1, updated_at = now()
+          WHERE id = ANY($4::uuid[]) AND EXISTS (SELECT 1 FROM debited)
+         RETURNING id
+       )
+       SELECT (SELECT balance FROM debited) AS balance, (SELECT paid_at FROM payment) AS paid_at,
+              (SELECT count(*) FROM seats)::int AS seats`,
+      [paymentId, userId, amount, ids],
     );
-    if (!debited) {
+    if (written?.balance == null) {
       const [current] = await rows<{ balance: number }>(tx, 'SELECT balance FROM point_balance WHERE user_id = $1', [
         userId,
       ]);
       throw new BookingErrors.INSUFFICIENT_BALANCE(current?.balance ?? 0, amount);
     }
-
-    // Every write of the payment in one statement. The seat must still be held by this very
-    // reservation (a lapsed seat may have been re-held by someone else): the count of seats
-    // sold tells, and a mismatch rolls the whole transaction back.
-    const paymentId = randomUUID();
-    const [written] = await rows<{ paid_at: Date; seats: number }>(
-      tx,
-      `WITH payment AS (
-         INSERT INTO payment (id, user_id, amount) VALUES ($1, $2, $3)
-         RETURNING paid_at
-       ), ledger AS (
-         INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
-         VALUES ($2, 'USE', $3, $4, $1)
-       ), seats AS (
-         UPDATE seat SET status = 'SOLD', hold_expires_at = NULL
-          WHERE reservation_id = ANY($5::uuid[]) AND status = 'HELD' AND hold_expires_at > now()
-         RETURNING id
-       ), confirmed AS (
-         UPDATE reservation SET status = 'CONFIRMED', payment_id = $1, updated_at = now()
-          WHERE id = ANY($5::uuid[])
-         RETURNING id
-       )
-       SELECT payment.paid_at, (SELECT count(*) FROM seats)::int AS seats FROM payment`,
-      [paymentId, userId, amount, debited.balance, ids],
-    );
     if (written?.seats !== ids.length) throw new BookingErrors.RESERVATION_EXPIRED(ids.join(', '));
     return {
       paymentId,
       reservationIds: ids,
       amount,
-      balance: debited.balance,
+      balance: written.balance,
       status: 'PAID',
-      paidAt: written.paid_at,
+      paidAt: written.paid_at!,
     };
   };
 

@@ -9,7 +9,7 @@
   Output:
     -1                                   queue not configured
     { state, tokenRef, position, activeUntilMs, isNew, maxActive, activeTtlSeconds, rate }
-      state 1 waiting, 2 active; tokenRef "<tokenId>:<iat>"
+      state 1 waiting, 2 active; tokenRef "<tokenId>:<iat>" in base 36
 ]]
 --- @include "includes/admission"
 
@@ -28,7 +28,7 @@ if where[1] == 0 then
   -- No live token (or a dead one not yet cleaned up): a new place at the back of the line.
   if tokenRef then forgetUsers(activeKey, usersKey, { userId }) end
   local seq = redis.call('INCR', seqKey)
-  tokenRef = seq .. ':' .. math.floor(now / 1000)
+  tokenRef = base36(seq) .. ':' .. base36(math.floor(now / 1000))
   redis.call('HSET', usersKey, userId, tokenRef)
   redis.call('ZADD', waitingKey, seq, userId)
   admitWaiting(settingsKey, waitingKey, activeKey, statsKey, now)

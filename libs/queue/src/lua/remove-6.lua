@@ -5,7 +5,7 @@
   Input:
     KEYS[1] settings   KEYS[2] waiting   KEYS[3] active   KEYS[4] users   KEYS[5] stats
     KEYS[6] seq (unused; keeps the key list of every queue script alike)
-    ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>"
+    ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36
   Output:
     { removed (1 or 0 when the token was not live), admitted }
 ]]

@@ -4,7 +4,7 @@
 
   Input:
     KEYS[1] settings   KEYS[2] waiting   KEYS[3] active   KEYS[4] users   KEYS[5] stats
-    ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>"
+    ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36
   Output:
     { 0 }                                                      not live (left, paid, expired, replaced)
     { state, position, activeUntilMs, maxActive, activeTtlSeconds, rate }   state 1 waiting, 2 active

@@ -5,9 +5,24 @@
     settings  hash    maxActive, activeTtlSeconds, paused ("1"/"0")
     waiting   zset    userId scored by arrival number (per-queue counter, not the clock)
     active    zset    userId scored by the epoch ms at which its active time ends
-    users     hash    userId -> "<tokenId>:<iat>", the one live token of that user
+    users     hash    userId -> tokenRef, the one live token of that user: "<tokenId>:<iat>",
+                      both in base 36 (shorter values keep a waiting user under 200 bytes)
     stats     hash    admitted (total), rate (admissions per second, recent), sweepSeq
 ]]
+
+local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+-- Non-negative integer in base 36 (what JavaScript's Number#toString(36) gives).
+local function base36(n)
+  if n == 0 then return '0' end
+  local out = ''
+  while n > 0 do
+    local d = n % 36
+    out = string.sub(DIGITS, d + 1, d + 1) .. out
+    n = (n - d) / 36
+  end
+  return out
+end
 
 local function nowMs()
   local t = redis.call('TIME')
