@@ -12,7 +12,7 @@ import { loadConfig } from '@concert/config';
 import { createDatabase, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
 import { createRedis, createWaitingRoom, type TokenRef } from '@concert/queue';
 import { chargePoints, holdSeat } from '@concert/booking-domain';
-import { freePort, generateTestKeyPair, startStack } from '@concert/testing';
+import { deleteKeysUnder, freePort, generateTestKeyPair, startStack } from '@concert/testing';
 import { load, loop, type Figures } from './measure.js';
 import { cpuMeter } from './cpu.js';
 
@@ -150,6 +150,10 @@ await http(gateway!, joinRequest('warm'), { durationSeconds: 1 });
 await measure('join (unique users)', gatewayPid, () => http(gateway!, joinRequest('join')));
 
 const pollTokens = await joinMany('bench-join', POLL_TOKENS, `poll-${runId}`);
+// Every token has polled once already, as in a real line (each fan polls every few seconds).
+await http(gateway!, (i) => ({ path: '/queues/bench-join/tokens/me', headers: bearer(pollTokens[i]!) }), {
+  amount: POLL_TOKENS,
+});
 await measure(`poll (${POLL_TOKENS} live tokens)`, gatewayPid, () =>
   http(gateway!, (i) => ({ path: '/queues/bench-join/tokens/me', headers: bearer(pollTokens[i % POLL_TOKENS]!) })),
 );
@@ -354,11 +358,6 @@ log(`raw figures written to ${file}`);
 // --- clean up ----------------------------------------------------------------------------------
 await stack.stop();
 baseline.kill('SIGTERM');
-let cursor = '0';
-do {
-  const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-  if (found.length) await redis.unlink(...found);
-  cursor = next;
-} while (cursor !== '0');
+await deleteKeysUnder(redis, prefix);
 redis.disconnect();
 await closeDatabase();

@@ -7,8 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import concurrently from 'concurrently';
 import { loadConfig, ConfigError } from '@concert/config';
-import { createPrismaClient, DEMO_CONCERT, ensureDatabase, migrate, seedDemoData } from '@concert/db';
-import { createRedis, createWaitingRoom } from '@concert/queue';
+import { ensureDatabase, migrate, seedDemoSystem } from '@concert/db';
 import { ensureLocalKeyPair } from '@concert/tokens';
 
 const LOCAL_ADMIN_KEY = 'local-admin-key-change-me';
@@ -38,21 +37,8 @@ const applied = await migrate({ databaseUrl: config.DATABASE_URL, log: (line) =>
 if (!applied.length) console.log('  schema up to date');
 
 step('demo data');
-const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
-const redis = createRedis(config.REDIS_URL);
-try {
-  const { concert, createdSchedules } = await seedDemoData(db);
-  const waitingRoom = createWaitingRoom({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
-  });
-  await waitingRoom.ensure(DEMO_CONCERT.queueId);
-  console.log(`  concert "${concert.title}", queue ${concert.queueId}, ${createdSchedules.length} new date(s)`);
-} finally {
-  await db.$disconnect();
-  redis.disconnect();
-}
+const { concert, createdSchedules } = await seedDemoSystem(config);
+console.log(`  concert "${concert.title}", queue ${concert.queueId}, ${createdSchedules.length} new date(s)`);
 
 if (!config.TOKEN_PRIVATE_KEY && !config.TOKEN_PRIVATE_KEY_FILE) {
   const { publicPath } = ensureLocalKeyPair(config.TOKEN_KEY_DIR);

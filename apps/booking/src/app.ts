@@ -31,7 +31,11 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
   });
   // Public key only: booking can check tokens but never mint one.
-  await app.register(queueTokensPlugin, { key: loadVerificationKey(config), ttlSeconds: config.TOKEN_TTL_SECONDS });
+  await app.register(queueTokensPlugin, {
+    key: loadVerificationKey(config),
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+    verifyCacheSize: config.TOKEN_VERIFY_CACHE_SIZE,
+  });
   await app.register(concertsPlugin);
   await app.register(tokenGuardPlugin);
   await app.register(healthPlugin, {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { NO_VIOLATIONS } from '@concert/testing';
 import { buildStack, invariantViolations, type Stack } from './helper.js';
 
 async function holdAndFund(stack: Stack, userId: string, seatNos: number[], points: number) {
@@ -157,12 +158,6 @@ t.test('payments', async (t) => {
   });
 
   t.test('invariants hold in the database', async (t) => {
-    t.same(await invariantViolations(db), {
-      balances: [],
-      doubleHeld: [],
-      doubleSold: [],
-      soldWithoutPayment: [],
-      paymentMismatch: [],
-    });
+    t.same(await invariantViolations(db), NO_VIOLATIONS);
   });
 });

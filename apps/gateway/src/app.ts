@@ -32,7 +32,11 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     prefix: config.REDIS_PREFIX,
     defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
   });
-  await app.register(queueTokensPlugin, { key: loadSigningKey(config), ttlSeconds: config.TOKEN_TTL_SECONDS });
+  await app.register(queueTokensPlugin, {
+    key: loadSigningKey(config),
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+    verifyCacheSize: config.TOKEN_VERIFY_CACHE_SIZE,
+  });
   await app.register(healthPlugin, { checks: [{ name: 'redis', check: () => app.redis.ping() }] });
 
   await app.register(queueRoutes);

@@ -1,3 +1,6 @@
+import type { Config } from '@concert/config';
+import { createRedis, createWaitingRoom } from '@concert/queue';
+import { createPrismaClient } from './client.js';
 import type { Db } from './client.js';
 
 export const DEMO_CONCERT = { title: 'The Waiting Room World Tour', queueId: 'demo-tour' } as const;
@@ -46,4 +49,30 @@ export async function seedDemoData(db: Db, now = new Date()) {
     }
     return { concert, createdSchedules: created };
   });
+}
+
+/**
+ * The demo data and its queue: seeds PostgreSQL, then registers the concert's queue in Redis
+ * (the gateway only knows registered queues) unless it is already there, keeping an operator's
+ * later changes. What `npm run db:seed` and `npm start` run.
+ */
+export async function seedDemoSystem(config: Config) {
+  const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
+  const redis = createRedis(config.REDIS_URL);
+  try {
+    const { concert, createdSchedules } = await seedDemoData(db);
+    const waitingRoom = createWaitingRoom({
+      redis,
+      prefix: config.REDIS_PREFIX,
+      defaults: {
+        maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE,
+        activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS,
+      },
+    });
+    const registered = (await waitingRoom.ensure(concert.queueId)) !== null;
+    return { concert, createdSchedules, registered };
+  } finally {
+    await db.$disconnect();
+    redis.disconnect();
+  }
 }

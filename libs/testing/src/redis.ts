@@ -12,14 +12,18 @@ export async function createTestRedis(url: string): Promise<TestRedis> {
     prefix,
     redis,
     async cleanup() {
-      // SCAN is fine here: test clean-up, never a request path.
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteKeysUnder(redis, prefix);
       redis.disconnect();
     },
   };
+}
+
+/** Deletes every key under `prefix:`. SCAN is fine here: clean-up after tests and benchmarks, never a request path. */
+export async function deleteKeysUnder(redis: Redis, prefix: string) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

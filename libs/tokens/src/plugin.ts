@@ -46,14 +46,21 @@ function toClaims(payload: Payload): QueueTokenClaims | undefined {
  * Queue tokens for a service: signing where a private key is given (the gateway), verifying with
  * the public key everywhere, the algorithm pinned to EdDSA and `exp` required.
  */
-async function queueTokens(app: FastifyInstance, opts: { key: SigningKey | VerificationKey; ttlSeconds: number }) {
+async function queueTokens(
+  app: FastifyInstance,
+  opts: { key: SigningKey | VerificationKey; ttlSeconds: number; verifyCacheSize?: number },
+) {
   const privateKeyPem = 'privateKeyPem' in opts.key ? opts.key.privateKeyPem : undefined;
   await app.register(fastifyJwt, {
     secret: privateKeyPem
       ? { private: privateKeyPem, public: opts.key.publicKeyPem }
       : { public: opts.key.publicKeyPem },
     sign: { algorithm: TOKEN_ALGORITHM, kid: opts.key.kid },
-    verify: { algorithms: [TOKEN_ALGORITHM], requiredClaims: ['sub', 'qid', 'jti', 'iat', 'exp'], cache: 10_000 },
+    verify: {
+      algorithms: [TOKEN_ALGORITHM],
+      requiredClaims: ['sub', 'qid', 'jti', 'iat', 'exp'],
+      cache: opts.verifyCacheSize ?? 100_000,
+    },
   });
 
   app.decorate('queueTokens', {
