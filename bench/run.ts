@@ -324,6 +324,13 @@ for (const [name, figures, against, label, target] of rows) {
     `| ${name} | ${figures.rps.toFixed(0)} | ${figures.p50} | ${figures.p90} | ${figures.p99} | ${figures.errors} | ${figures.non2xx} | ${label} | ${against.rps.toFixed(0)} | ${(figures.rps / against.rps).toFixed(2)} | ${target} |`,
   );
 }
+console.log('\nCPU per request (µs) by process: where the time goes');
+console.log('| scenario | app | redis | postgres | load generator |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [name, figures] of Object.entries(results)) {
+  const cpu = figures.cpuMicrosPerRequest!;
+  console.log(`| ${name} | ${cpu.app} | ${cpu.redis} | ${cpu.postgres} | ${cpu.loadGenerator} |`);
+}
 console.log(
   `\nhold race: ${raceWinners} winners of ${RACE_USERS}, settled in ${race.seconds.toFixed(3)} s over HTTP vs ${pgRace.seconds.toFixed(3)} s through pg directly (${(race.seconds / pgRace.seconds).toFixed(2)}×)`,
 );
