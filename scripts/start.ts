@@ -20,7 +20,7 @@ const env: NodeJS.ProcessEnv = {
 };
 
 function step(message: string) {
-  console.log(`\x1b[1m▸ ${message}\x1b[0m`);
+  console.log(process.stdout.isTTY ? `\x1b[1m▸ ${message}\x1b[0m` : `▸ ${message}`);
 }
 
 let config;
