@@ -18,6 +18,8 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
+# Where compose keeps the token key pair; a fresh named volume takes this owner.
+RUN mkdir -p /run/keys && chown node:node /run/keys
 USER node
 EXPOSE 3000 3001 3002
 CMD ["node", "apps/gateway/dist/main.js"]

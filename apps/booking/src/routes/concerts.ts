@@ -25,10 +25,19 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
     async () => listConcerts({ db: app.db }),
   );
 
+  // Everything under a concert needs a token ACTIVE in that concert's queue: one hook for the group.
+  await app.register(async (group) => {
+    group.addHook('preHandler', app.requireActiveForConcert);
+    await group.register(activeConcertRoutes, opts);
+  });
+}
+
+async function activeConcertRoutes(fastify: FastifyInstance, opts: { config: Config }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
   app.get(
     '/concerts/:concertId/schedules',
     {
-      preHandler: app.requireActiveForConcert,
       schema: {
         tags: ['concerts'],
         summary: 'Future dates with seat counts',
@@ -43,7 +52,6 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
   app.get(
     '/concerts/:concertId/schedules/:scheduleId/seats',
     {
-      preHandler: app.requireActiveForConcert,
       schema: {
         tags: ['concerts'],
         summary: 'Seats of a date; a lapsed hold reads AVAILABLE',
@@ -58,7 +66,6 @@ export default async function concertRoutes(fastify: FastifyInstance, opts: { co
   app.post(
     '/concerts/:concertId/schedules/:scheduleId/reservations',
     {
-      preHandler: app.requireActiveForConcert,
       schema: {
         tags: ['reservations'],
         summary: `Hold a seat for ${opts.config.HOLD_SECONDS} s (at most ${opts.config.MAX_HOLDS_PER_USER} at once)`,

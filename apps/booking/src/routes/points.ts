@@ -1,20 +1,19 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@concert/http';
-import { chargePoints, chargeRequest, getBalance, listTransactions } from '@concert/booking-domain';
+import { chargePoints, getBalance, listTransactions } from '@concert/booking-domain';
 import type { Config } from '@concert/config';
 import { bearer, idempotencyHeaders } from '../schemas/common.js';
 import { balance, chargeBody, ledger } from '../schemas/points.js';
-import { replayIfStored } from './idempotent-replay.js';
 
 /** Points: balance, charges and the ledger of the token's user (any live token). */
 export default async function pointRoutes(fastify: FastifyInstance, opts: { config: Config }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('preHandler', app.requireLiveToken);
 
   app.get(
     '/points',
     {
-      preHandler: app.requireLiveToken,
       schema: {
         tags: ['points'],
         summary: 'My balance',
@@ -28,13 +27,6 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
   app.post(
     '/points/charge',
     {
-      // A retry of a charge already made is answered even if the token has died since.
-      preHandler: [
-        replayIfStored(app, 'points.charge', (request: FastifyRequest) =>
-          chargeRequest((request.body as { amount: number }).amount),
-        ),
-        app.requireLiveToken,
-      ],
       schema: {
         tags: ['points'],
         summary: `Add points (1..${opts.config.MAX_CHARGE} per charge; balance at most ${opts.config.MAX_BALANCE})`,
@@ -60,7 +52,6 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
   app.get(
     '/points/transactions',
     {
-      preHandler: app.requireLiveToken,
       schema: {
         tags: ['points'],
         summary: 'My ledger, newest first (the latest 100)',

@@ -1,0 +1,90 @@
+import t, { type Test } from 'tap';
+import type { InjectOptions } from 'fastify';
+import { Type } from 'typebox';
+import { loadConfig } from '@concert/config';
+import { BODY_LIMIT_BYTES, createServer, errorHandlerPlugin, healthPlugin, HttpErrors } from '../src/index.js';
+
+async function build(
+  t: Test,
+  checks: { name: string; check: () => Promise<unknown> }[] = [],
+) {
+  const app = createServer(loadConfig({ LOG_LEVEL: 'silent' }), 'test', { logger: false });
+  await app.register(errorHandlerPlugin);
+  await app.register(healthPlugin, { checks });
+  app.post(
+    '/echo',
+    { schema: { body: Type.Object({ n: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
+    async (request) => request.body,
+  );
+  app.get('/conflict', async () => {
+    throw new HttpErrors.VALIDATION_ERROR('custom message');
+  });
+  app.get('/boom', async () => {
+    throw new Error('database password is hunter2');
+  });
+  await app.ready();
+  t.teardown(() => app.close());
+  return app;
+}
+
+t.test('every error has the contract shape with a stable code', async (t) => {
+  const app = await build(t);
+  const cases: [string, InjectOptions, number, string][] = [
+    ['wrong type', { method: 'POST', url: '/echo', payload: { n: '1' } }, 400, 'VALIDATION_ERROR'],
+    ['missing field', { method: 'POST', url: '/echo', payload: {} }, 400, 'VALIDATION_ERROR'],
+    [
+      'broken JSON',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"n":' },
+      400,
+      'INVALID_JSON',
+    ],
+    [
+      'too large',
+      { method: 'POST', url: '/echo', payload: { n: 1, pad: 'x'.repeat(BODY_LIMIT_BYTES) } },
+      400,
+      'BODY_TOO_LARGE',
+    ],
+    [
+      'not JSON',
+      { method: 'POST', url: '/echo', headers: { 'content-type': 'application/xml' }, payload: '<n>1</n>' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    ['no route', { method: 'GET', url: '/nowhere?x=1' }, 404, 'ROUTE_NOT_FOUND'],
+    ['a catalog error', { method: 'GET', url: '/conflict' }, 400, 'VALIDATION_ERROR'],
+  ];
+  for (const [name, request, statusCode, code] of cases) {
+    const response = await app.inject(request);
+    t.equal(response.statusCode, statusCode, name);
+    t.match(response.json(), { statusCode, code, error: /\w/, message: /\w/ }, name);
+  }
+  t.same(
+    (await app.inject({ method: 'POST', url: '/echo', payload: { n: 2 } })).json(),
+    { n: 2 },
+    'valid input passes',
+  );
+});
+
+t.test('a 500 hides its details from the client', async (t) => {
+  const app = await build(t);
+  const response = await app.inject({ method: 'GET', url: '/boom' });
+  t.equal(response.statusCode, 500);
+  t.same(response.json(), {
+    statusCode: 500,
+    code: 'INTERNAL_ERROR',
+    error: 'Internal Server Error',
+    message: 'Internal server error',
+  });
+  t.notMatch(response.body, /hunter2/);
+});
+
+t.test('readiness reports each dependency and answers 503 when one is down or hangs', async (t) => {
+  const app = await build(t, [
+    { name: 'up', check: async () => 'ok' },
+    { name: 'down', check: async () => Promise.reject(new Error('refused')) },
+  ]);
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+  t.equal(ready.statusCode, 503);
+  t.same(ready.json(), { status: 'unavailable', checks: { up: 'up', down: 'down' } });
+  t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200);
+});
