@@ -30,17 +30,20 @@ const shuffle = <T>(items: T[]) =>
     .sort(([a], [b]) => a - b)
     .map(([, item]) => item);
 
-t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP against real processes`, async (t) => {
+t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two instances of every app`, async (t) => {
   const context = await setupTestContext(t, { database: true, env: { ADMIT_INTERVAL_MS: 200, LOG_LEVEL: 'warn' } });
   const db = context.db as Db;
   await seedDemoData(db);
-  const stack = await startStack({ env: context.env });
+  // Two of each, side by side on one Redis and one PostgreSQL; fans are spread across them.
+  const stack = await startStack({ env: context.env, instances: { gateway: 2, booking: 2, worker: 2 } });
   let stopped = false;
   t.teardown(async () => {
     if (!stopped) await stack.stop();
   });
   const [gateway] = stack.gateways;
   const [booking] = stack.bookings;
+  const gatewayOf = (i: number) => stack.gateways[i % stack.gateways.length]!;
+  const bookingOf = (i: number) => stack.bookings[(i >> 1) % stack.bookings.length]!;
 
   const [concert] = (await call('GET', `${booking}/concerts`)).body;
   const queueId = concert!.queueId as string;
@@ -83,6 +86,7 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP again
   const arrival = new Map<string, number>();
   const outcomes = await Promise.all(
     Array.from({ length: FANS }, async (_, i) => {
+      const [gateway, booking] = [gatewayOf(i), bookingOf(i)];
       const userId = `fan-${String(i).padStart(3, '0')}`;
       await sleep(i * 5);
       const joined = await call('POST', `${gateway}/queues/${queueId}/tokens`, undefined, { userId });
@@ -175,5 +179,5 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP again
 
   const exitCodes = await stack.stop();
   stopped = true;
-  t.same(exitCodes, [0, 0, 0], 'all three processes stopped cleanly on SIGTERM');
+  t.same(exitCodes, [0, 0, 0, 0, 0, 0], 'all six processes stopped cleanly on SIGTERM');
 });
