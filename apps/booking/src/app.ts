@@ -27,6 +27,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
   await app.register(waitingRoomFastifyPlugin, {
     redisUrl: config.REDIS_URL,
+    redisClusterNodes: config.REDIS_CLUSTER_NODES,
     prefix: config.REDIS_PREFIX,
     defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
   });

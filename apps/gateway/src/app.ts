@@ -29,6 +29,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
 
   await app.register(waitingRoomFastifyPlugin, {
     redisUrl: config.REDIS_URL,
+    redisClusterNodes: config.REDIS_CLUSTER_NODES,
     prefix: config.REDIS_PREFIX,
     defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
   });

@@ -15,6 +15,7 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL, poolSize: 4 });
   await app.register(waitingRoomFastifyPlugin, {
     redisUrl: config.REDIS_URL,
+    redisClusterNodes: config.REDIS_CLUSTER_NODES,
     prefix: config.REDIS_PREFIX,
     defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
   });

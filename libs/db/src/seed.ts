@@ -58,7 +58,7 @@ export async function seedDemoData(db: Db, now = new Date()) {
  */
 export async function seedDemoSystem(config: Config) {
   const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, {}, config.REDIS_CLUSTER_NODES);
   try {
     const { concert, createdSchedules } = await seedDemoData(db);
     const waitingRoom = createWaitingRoom({

@@ -4,10 +4,7 @@ import { Type } from 'typebox';
 import { loadConfig } from '@concert/config';
 import { BODY_LIMIT_BYTES, createServer, errorHandlerPlugin, healthPlugin, HttpErrors } from '../src/index.js';
 
-async function build(
-  t: Test,
-  checks: { name: string; check: () => Promise<unknown> }[] = [],
-) {
+async function build(t: Test, checks: { name: string; check: () => Promise<unknown> }[] = []) {
   const app = createServer(loadConfig({ LOG_LEVEL: 'silent' }), 'test', { logger: false });
   await app.register(errorHandlerPlugin);
   await app.register(healthPlugin, { checks });

@@ -10,7 +10,7 @@ export {
   type TokenRef,
   type TokenStatus,
 } from './waiting-room.js';
-export { createRedis } from './redis.js';
+export { createRedis, type RedisClient } from './redis.js';
 export { QueueErrors } from './errors.js';
 export { QUEUE_ID_PATTERN, USER_ID_PATTERN } from './ids.js';
 export { waitingRoomFastifyPlugin, type WaitingRoomPluginOptions } from './plugin.js';

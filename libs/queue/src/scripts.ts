@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const INCLUDE = /^--- @include "([\w/-]+)"$/m;
@@ -44,9 +44,9 @@ const SOURCES = SCRIPT_FILES.map((file) => {
 });
 
 /** Registers the waiting-room scripts on a client (ioredis sends EVALSHA, loading them on demand). */
-export function defineWaitingRoomCommands(redis: Redis): Redis & WaitingRoomCommands {
+export function defineWaitingRoomCommands(redis: RedisClient): RedisClient & WaitingRoomCommands {
   for (const { command, numberOfKeys, lua } of SOURCES) {
     if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua });
   }
-  return redis as Redis & WaitingRoomCommands;
+  return redis as RedisClient & WaitingRoomCommands;
 }

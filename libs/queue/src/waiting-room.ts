@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { queueKeys, queueRegistryKey } from './keys.js';
 import { defineWaitingRoomCommands } from './scripts.js';
 
@@ -56,7 +56,7 @@ const parseRef = (ref: string) => {
  * Every operation is one atomic script of one queue: safe with any number of instances.
  */
 export function createWaitingRoom(opts: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   defaults: { maxActive: number; activeTtlSeconds: number };
 }) {

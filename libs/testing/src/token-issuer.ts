@@ -10,7 +10,7 @@ type TapLike = { teardown(fn: () => unknown): void };
  * tests of the services that consume them, without depending on the gateway app.
  */
 export async function createTokenIssuer(t: TapLike, config: Config) {
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config.REDIS_URL, {}, config.REDIS_CLUSTER_NODES);
   const waitingRoom = createWaitingRoom({
     redis,
     prefix: config.REDIS_PREFIX,
