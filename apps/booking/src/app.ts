@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
 import { docsPlugin, errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin } from '@concert/queue';
+import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { loadVerificationKey, queueTokensPlugin } from '@concert/tokens';
 import { prismaPlugin } from '@concert/db';
 import { concertsPlugin } from './plugins/concerts.js';
@@ -25,12 +25,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
   });
 
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-  await app.register(waitingRoomFastifyPlugin, {
-    redisUrl: config.REDIS_URL,
-    redisClusterNodes: config.REDIS_CLUSTER_NODES,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
-  });
+  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   // Public key only: booking can check tokens but never mint one.
   await app.register(queueTokensPlugin, {
     key: loadVerificationKey(config),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
 import { docsPlugin, errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin } from '@concert/queue';
+import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { loadSigningKey, queueTokensPlugin } from '@concert/tokens';
 import queueRoutes from './routes/queues.js';
 import adminRoutes from './routes/admin.js';
@@ -27,12 +27,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     },
   });
 
-  await app.register(waitingRoomFastifyPlugin, {
-    redisUrl: config.REDIS_URL,
-    redisClusterNodes: config.REDIS_CLUSTER_NODES,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
-  });
+  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(queueTokensPlugin, {
     key: loadSigningKey(config),
     ttlSeconds: config.TOKEN_TTL_SECONDS,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
 import { errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin } from '@concert/queue';
+import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { prismaPlugin } from '@concert/db';
 import { jobsPlugin } from './plugins/jobs.js';
 
@@ -13,12 +13,7 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin, { serviceName: 'worker' });
   await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL, poolSize: 4 });
-  await app.register(waitingRoomFastifyPlugin, {
-    redisUrl: config.REDIS_URL,
-    redisClusterNodes: config.REDIS_CLUSTER_NODES,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
-  });
+  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(healthPlugin, {
     checks: [
       { name: 'postgres', check: () => app.db.$queryRaw`SELECT 1` },

@@ -1,5 +1,5 @@
 import type { Config } from '@concert/config';
-import { createRedis, createWaitingRoom } from '@concert/queue';
+import { connectWaitingRoom } from '@concert/queue';
 import { createPrismaClient } from './client.js';
 import type { Db } from './client.js';
 
@@ -58,17 +58,9 @@ export async function seedDemoData(db: Db, now = new Date()) {
  */
 export async function seedDemoSystem(config: Config) {
   const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
-  const redis = createRedis(config.REDIS_URL, {}, config.REDIS_CLUSTER_NODES);
+  const { redis, waitingRoom } = connectWaitingRoom(config);
   try {
     const { concert, createdSchedules } = await seedDemoData(db);
-    const waitingRoom = createWaitingRoom({
-      redis,
-      prefix: config.REDIS_PREFIX,
-      defaults: {
-        maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE,
-        activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS,
-      },
-    });
     const registered = (await waitingRoom.ensure(concert.queueId)) !== null;
     return { concert, createdSchedules, registered };
   } finally {

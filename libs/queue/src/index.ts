@@ -13,4 +13,9 @@ export {
 export { createRedis, type RedisClient } from './redis.js';
 export { QueueErrors } from './errors.js';
 export { QUEUE_ID_PATTERN, USER_ID_PATTERN } from './ids.js';
-export { waitingRoomFastifyPlugin, type WaitingRoomPluginOptions } from './plugin.js';
+export {
+  waitingRoomFastifyPlugin,
+  waitingRoomOptions,
+  connectWaitingRoom,
+  type WaitingRoomPluginOptions,
+} from './plugin.js';

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Config } from '@concert/config';
 import fp from 'fastify-plugin';
 import { createRedis, type RedisClient } from './redis.js';
 import { createWaitingRoom, type WaitingRoom } from './waiting-room.js';
@@ -31,3 +32,25 @@ async function waitingRoomPlugin(app: FastifyInstance, opts: WaitingRoomPluginOp
 }
 
 export const waitingRoomFastifyPlugin = fp(waitingRoomPlugin, { name: 'waiting-room', fastify: '5.x' });
+
+type WaitingRoomConfig = Pick<
+  Config,
+  'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'REDIS_PREFIX' | 'QUEUE_DEFAULT_MAX_ACTIVE' | 'QUEUE_DEFAULT_ACTIVE_TTL_SECONDS'
+>;
+
+/** The waiting room's settings, read from the system configuration. */
+export function waitingRoomOptions(config: WaitingRoomConfig): WaitingRoomPluginOptions {
+  return {
+    redisUrl: config.REDIS_URL,
+    redisClusterNodes: config.REDIS_CLUSTER_NODES,
+    prefix: config.REDIS_PREFIX,
+    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
+  };
+}
+
+/** A Redis client and the waiting room on it, outside Fastify (seed, scripts, tests). Disconnect `redis` when done. */
+export function connectWaitingRoom(config: WaitingRoomConfig) {
+  const { redisUrl, redisClusterNodes, prefix, defaults } = waitingRoomOptions(config);
+  const redis = createRedis(redisUrl, {}, redisClusterNodes);
+  return { redis, waitingRoom: createWaitingRoom({ redis, prefix, defaults }) };
+}

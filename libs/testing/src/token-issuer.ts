@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import type { Config } from '@concert/config';
-import { createRedis, createWaitingRoom } from '@concert/queue';
+import { connectWaitingRoom } from '@concert/queue';
 import { loadSigningKey, queueTokensPlugin } from '@concert/tokens';
 
 type TapLike = { teardown(fn: () => unknown): void };
@@ -10,12 +10,7 @@ type TapLike = { teardown(fn: () => unknown): void };
  * tests of the services that consume them, without depending on the gateway app.
  */
 export async function createTokenIssuer(t: TapLike, config: Config) {
-  const redis = createRedis(config.REDIS_URL, {}, config.REDIS_CLUSTER_NODES);
-  const waitingRoom = createWaitingRoom({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: config.QUEUE_DEFAULT_MAX_ACTIVE, activeTtlSeconds: config.QUEUE_DEFAULT_ACTIVE_TTL_SECONDS },
-  });
+  const { redis, waitingRoom } = connectWaitingRoom(config);
   const signer = Fastify({ logger: false });
   await signer.register(queueTokensPlugin, { key: loadSigningKey(config), ttlSeconds: config.TOKEN_TTL_SECONDS });
   await signer.ready();
