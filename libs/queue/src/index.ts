@@ -2,6 +2,7 @@ export { queueKeys, queueRegistryKey, type QueueKeys } from './keys.js';
 export {
   createWaitingRoom,
   estimateWaitSeconds,
+  ScriptFailure,
   type WaitingRoom,
   type QueueSettings,
   type QueueFigures,

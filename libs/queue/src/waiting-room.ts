@@ -21,6 +21,12 @@ export type JoinResult = Placement & { tokenId: string; issuedAt: number; isNew:
 
 const STATUS: Record<number, TokenStatus> = { 1: 'WAITING', 2: 'ACTIVE' };
 
+/** Failures the scripts return as negative integers (the BullMQ convention), named once here. */
+export const ScriptFailure = {
+  /** join, figures: the queue has no settings, i.e. was never configured. */
+  QUEUE_NOT_FOUND: -1,
+} as const;
+
 /**
  * ETA of a waiting user, in seconds: `position / rate` where `rate` is the queue's measured
  * admissions per second over the last minute (kept by the worker's tick). Before there is any
@@ -107,7 +113,7 @@ export function createWaitingRoom(opts: {
     async figures(queueId: string): Promise<QueueFigures | null> {
       const k = keysOf(queueId);
       const reply = await redis.wrFigures(k.settings, k.waiting, k.active);
-      if (reply === -1) return null;
+      if (reply === ScriptFailure.QUEUE_NOT_FOUND) return null;
       const [waiting, active, maxActive, paused] = reply as number[];
       return { waiting: waiting!, active: active!, maxActive: maxActive!, paused: paused === 1 };
     },
@@ -115,7 +121,7 @@ export function createWaitingRoom(opts: {
     /** A place in line for this user, or the live token they already hold. `null`: no such queue. */
     async join(queueId: string, userId: string): Promise<JoinResult | null> {
       const reply = await redis.wrJoin(...queueScriptKeys(queueId), userId);
-      if (reply === -1) return null;
+      if (reply === ScriptFailure.QUEUE_NOT_FOUND) return null;
       const [state, ref, position, activeUntilMs, isNew, ...eta] = reply as [number, string, number, number, number];
       return {
         ...placement(state, position, activeUntilMs, eta),

@@ -10,6 +10,6 @@
 --- @include "includes/admission"
 
 local s = redis.call('HMGET', KEYS[1], 'maxActive', 'paused')
-if s[1] == false then return -1 end
+if s[1] == false then return -1 end -- ScriptFailure.QUEUE_NOT_FOUND
 local active = redis.call('ZCOUNT', KEYS[3], '(' .. nowMs(), '+inf')
 return { redis.call('ZCARD', KEYS[2]), active, tonumber(s[1]), tonumber(s[2]) }

@@ -16,7 +16,7 @@
 local settingsKey, waitingKey, activeKey, usersKey, statsKey, seqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local userId = ARGV[1]
 
-if redis.call('EXISTS', settingsKey) == 0 then return -1 end
+if redis.call('EXISTS', settingsKey) == 0 then return -1 end -- ScriptFailure.QUEUE_NOT_FOUND
 local now = nowMs()
 purgeExpired(activeKey, usersKey, now, 100)
 
