@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { dropDatabase } from '@concert/db';
+import { freePort, setupTestContext } from '@concert/testing';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A delay that does not keep the process alive once everything else is done. */
+const deadlineAfter = (ms: number) =>
+  new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
+
+// A cold build of every project is part of this test: allow more than tap's default per file.
+t.setTimeout(300_000);
+
+async function ready(url: string) {
+  try {
+    return (await fetch(`${url}/health/ready`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+t.test(
+  'npm start: creates the database, migrates, seeds, builds, runs all three; Ctrl-C stops them',
+  { timeout: 300_000 },
+  async (t) => {
+    const context = await setupTestContext(t);
+    const url = new URL(context.config.DATABASE_URL);
+    url.pathname = `/concert_start_${randomBytes(4).toString('hex')}`; // does not exist yet
+    const databaseUrl = url.toString();
+    t.teardown(() => dropDatabase(databaseUrl));
+    const [gatewayPort, bookingPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    const { ADMIN_API_KEY: _unset, ...env } = context.env; // npm start supplies a local admin key
+
+    const output: string[] = [];
+    const child = spawn('npm', ['start'], {
+      env: {
+        ...process.env,
+        ...env,
+        DATABASE_URL: databaseUrl,
+        GATEWAY_PORT: String(gatewayPort),
+        BOOKING_PORT: String(bookingPort),
+        WORKER_PORT: String(workerPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      detached: true, // its own process group, so Ctrl-C can be sent to all of it
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    t.teardown(() => {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    });
+
+    const urls = [gatewayPort, bookingPort, workerPort].map((port) => `http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 240_000;
+    while (!(await Promise.all(urls.map(ready))).every(Boolean)) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        t.fail(`the system did not come up:\n${output.join('')}`);
+        return;
+      }
+      await sleep(500);
+    }
+    t.pass('gateway, booking and worker all answer /health/ready');
+    const log = output.join('');
+    t.match(log, /created/, 'the missing database was created');
+    t.match(log, /applied migration \d+_init/, 'migrations were applied');
+
+    const concerts = (await (await fetch(`${urls[1]}/concerts`)).json()) as { queueId: string }[];
+    t.match(concerts, [{ queueId: 'demo-tour' }], 'the demo concert was seeded');
+    const joined = await fetch(`${urls[0]}/queues/demo-tour/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'newcomer' }),
+    });
+    t.equal(joined.status, 201, 'its queue is registered with the gateway');
+    const admin = await fetch(`${urls[0]}/admin/queues/demo-tour`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-admin-key': 'local-admin-key-change-me' },
+      body: JSON.stringify({ maxActive: 10 }),
+    });
+    t.equal(admin.status, 200, 'the local admin key works');
+
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await Promise.race([exited, deadlineAfter(60_000)]);
+    t.not(code, 'timeout', 'everything stopped after Ctrl-C');
+    t.same(await Promise.all(urls.map(ready)), [false, false, false], 'no service is left listening');
+  },
+);
