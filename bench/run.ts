@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '@concert/config';
 import { createDatabase, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
-import { createRedis, createWaitingRoom, type TokenRef } from '@concert/queue';
+import { Redis } from 'ioredis';
+import { createWaitingRoom, type TokenRef } from '@concert/queue';
 import { chargePoints, holdSeat } from '@concert/booking-domain';
 import { deleteKeysUnder, freePort, generateTestKeyPair, startStack } from '@concert/testing';
 import { load, loop, type Figures } from './measure.js';
@@ -80,7 +81,7 @@ for (let i = 0; i < 100; i++) {
     break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
-const redis = createRedis(base.REDIS_URL);
+const redis = new Redis(base.REDIS_URL); // the bench runs on a standalone Redis
 const room = createWaitingRoom({ redis, prefix, defaults: { maxActive: 100, activeTtlSeconds: 600 } });
 
 async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -168,6 +169,10 @@ await measure('seat listing (50 seats)', bookingPid, () =>
 );
 
 // --- the hold race: 1,000 users, the 50 seats of one date ------------------------------------
+/** Holds taken on a date: after a race, its winners (never more than its 50 seats). */
+const winnersOn = (scheduleId: string) => db.reservation.count({ where: { scheduleId } });
+const settledOn = (scheduleId: string) => async (figures: Figures) =>
+  `${await winnersOn(scheduleId)} winners, settled in ${figures.seconds.toFixed(3)} s`;
 const racers = await joinMany(concert.queueId, RACE_USERS, `race-${runId}`);
 const raceSchedule = schedules[1]!;
 const race = await measure(
@@ -184,11 +189,9 @@ const race = await measure(
       }),
       { connections: 100, amount: RACE_USERS },
     ),
-  async (figures) =>
-    `${await db.reservation.count({ where: { scheduleId: raceSchedule.id } })} winners, settled in ${figures.seconds.toFixed(3)} s`,
+  settledOn(raceSchedule.id),
 );
-const raceWinners = await db.reservation.count({ where: { scheduleId: raceSchedule.id } });
-const pgWinnersCount = () => db.reservation.count({ where: { scheduleId: schedules[2]!.id } });
+const raceWinners = await winnersOn(raceSchedule.id);
 
 // Baseline: the same transaction (advisory lock + conditional UPDATE + INSERT) through pg directly.
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
@@ -224,8 +227,7 @@ const pgRace = await measure(
         }
       },
     }),
-  async (figures) =>
-    `${await db.reservation.count({ where: { scheduleId: pgSchedule.id } })} winners, settled in ${figures.seconds.toFixed(3)} s`,
+  settledOn(pgSchedule.id),
 );
 await pool.end();
 
@@ -351,7 +353,7 @@ writeFileSync(
       race: {
         winners: raceWinners,
         seconds: race.seconds,
-        pgWinners: await pgWinnersCount(),
+        pgWinners: await winnersOn(pgSchedule.id),
         pgSeconds: pgRace.seconds,
       },
       memory: { users: MEMORY_USERS, bytesPerWaitingUser },

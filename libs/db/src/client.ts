@@ -26,5 +26,3 @@ export function createDatabase(databaseUrl: string, opts: { poolSize?: number } 
 }
 
 export type Db = ReturnType<typeof createPrismaClient>;
-/** What a use case's writes run on: the client itself or the transaction it is part of. */
-export type DbTransaction = Parameters<Parameters<Db['$transaction']>[0]>[0];

@@ -1,8 +1,7 @@
-export { createPrismaClient, createDatabase, type Db, type DbTransaction } from './client.js';
+export { createPrismaClient, createDatabase, type Db } from './client.js';
 export { createSqlPool, inTransaction, rows, type Sql, type SqlExecutor } from './sql.js';
 export { ensureDatabase, dropDatabase } from './create-database.js';
 export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
-export { seedDemoData, seedDemoSystem, demoSeatPrice, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE } from './seed.js';
+export { seedDemoData, seedDemoSystem, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE } from './seed.js';
 export { prismaPlugin } from './plugin.js';
-export { Prisma, PrismaClient } from './generated/prisma/client.js';
 export type * from './generated/prisma/client.js';

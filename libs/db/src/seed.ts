@@ -10,7 +10,7 @@ const DAY_MS = 86_400_000;
 const SEED_LOCK_ID = 7_240_112_027;
 
 /** Price tiers of the demo hall, in points: front rows cost more. */
-export function demoSeatPrice(seatNo: number): number {
+function demoSeatPrice(seatNo: number): number {
   if (seatNo <= 10) return 150_000;
   if (seatNo <= 30) return 120_000;
   return 90_000;
@@ -61,7 +61,8 @@ export async function seedDemoSystem(config: Config) {
   const { redis, waitingRoom } = connectWaitingRoom(config);
   try {
     const { concert, createdSchedules } = await seedDemoData(db);
-    const registered = (await waitingRoom.ensure(concert.queueId)) !== null;
+    // Creates the queue if missing; an operator's later settings are kept.
+    const { created: registered } = await waitingRoom.configure(concert.queueId, {});
     return { concert, createdSchedules, registered };
   } finally {
     await db.$disconnect();

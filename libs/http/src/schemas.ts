@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 
 /** The contract's error body, for the `response` section of route schemas. */
-export const errorSchema = Type.Object(
+const errorSchema = Type.Object(
   {
     statusCode: Type.Integer(),
     code: Type.String(),

@@ -9,7 +9,7 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** pino options shared by every process: service name, level, secrets redacted, optional pretty output. */
-export function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, serviceName: string) {
+function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, serviceName: string) {
   return {
     name: serviceName,
     level: config.LOG_LEVEL,
@@ -21,7 +21,7 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, 
 }
 
 /** Fastify options of every service: request ids, strict validation, small bodies, clean closing. */
-export function serverOptions(config: Config, serviceName: string): FastifyServerOptions {
+function serverOptions(config: Config, serviceName: string): FastifyServerOptions {
   return {
     logger: loggerOptions(config, serviceName),
     // Keep a caller's request id (a load balancer's or client's) so logs join up across services.

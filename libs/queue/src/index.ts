@@ -2,7 +2,6 @@ export { queueKeys, queueRegistryKey, type QueueKeys } from './keys.js';
 export {
   createWaitingRoom,
   estimateWaitSeconds,
-  ScriptFailure,
   type WaitingRoom,
   type QueueSettings,
   type QueueFigures,

@@ -22,7 +22,7 @@ export type JoinResult = Placement & { tokenId: string; issuedAt: number; isNew:
 const STATUS: Record<number, TokenStatus> = { 1: 'WAITING', 2: 'ACTIVE' };
 
 /** Failures the scripts return as negative integers (the BullMQ convention), named once here. */
-export const ScriptFailure = {
+const ScriptFailure = {
   /** join, figures: the queue has no settings, i.e. was never configured. */
   QUEUE_NOT_FOUND: -1,
 } as const;
@@ -74,7 +74,10 @@ export function createWaitingRoom(opts: {
   };
 
   return {
-    /** Creates the queue or changes the given settings; registers it for the worker's ticks. */
+    /**
+     * Creates the queue (missing settings take the defaults) or changes the given settings, in one
+     * script; `configure(id, {})` only makes sure the queue exists. Registers it for the worker's ticks.
+     */
     async configure(queueId: string, changes: Partial<QueueSettings>): Promise<QueueSettings & { created: boolean }> {
       const [maxActive, activeTtlSeconds, paused, created] = (await redis.wrConfigure(
         keysOf(queueId).settings,
@@ -91,23 +94,6 @@ export function createWaitingRoom(opts: {
         paused: paused === 1,
         created: created === 1,
       };
-    },
-
-    /** Creates the queue with these settings only if it does not exist yet (seeding). */
-    async ensure(queueId: string, settings: Partial<QueueSettings> = {}) {
-      if ((await redis.exists(keysOf(queueId).settings)) === 0) return this.configure(queueId, settings);
-      return null;
-    },
-
-    async settings(queueId: string): Promise<QueueSettings | null> {
-      const [maxActive, activeTtlSeconds, paused] = await redis.hmget(
-        keysOf(queueId).settings,
-        'maxActive',
-        'activeTtlSeconds',
-        'paused',
-      );
-      if (maxActive == null) return null;
-      return { maxActive: Number(maxActive), activeTtlSeconds: Number(activeTtlSeconds), paused: paused === '1' };
     },
 
     async figures(queueId: string): Promise<QueueFigures | null> {

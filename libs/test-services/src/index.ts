@@ -1,7 +1,1 @@
-export {
-  resolveTestServices,
-  publishTestServices,
-  stopTestServices,
-  SERVICES_FILE,
-  type TestServices,
-} from './services.js';
+export { resolveTestServices, provideTestServices, type TestServices } from './services.js';

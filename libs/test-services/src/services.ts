@@ -1,13 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-export type TestServices = { databaseUrl: string; redisUrl: string; source: string };
-
-const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** Where the global setup leaves the services it found, for every test process to read. */
-export const SERVICES_FILE = join(WORKSPACE_ROOT, '.tap', 'test-services.json');
+export type TestServices = {
+  databaseUrl: string;
+  redisUrl: string;
+  source: 'environment' | 'local' | 'testcontainers';
+};
 
 const LOCAL = { databaseUrl: 'postgresql://postgres@127.0.0.1:5432/postgres', redisUrl: 'redis://127.0.0.1:6379' };
 
@@ -25,15 +22,14 @@ function reachable(url: string, defaultPort: number, timeoutMs = 500): Promise<b
   });
 }
 
-const dockerAvailable = () =>
-  existsSync('/var/run/docker.sock') ||
-  Boolean(process.env.DOCKER_HOST) ||
-  Boolean(process.env.TESTCONTAINERS_HOST_OVERRIDE);
+const dockerAvailable = async () =>
+  Boolean(process.env.DOCKER_HOST) || (await import('node:fs')).existsSync('/var/run/docker.sock');
 
-/** Containers started by this process (global setup), stopped by `stopTestServices`. */
-let containers: { stop(): Promise<unknown> }[] = [];
-
-async function startContainers(): Promise<TestServices> {
+/**
+ * Starts PostgreSQL and Redis containers owned by the calling process: testcontainers' reaper
+ * removes them once that process is gone, so the caller must outlive every test (scripts/test.ts).
+ */
+async function startContainers(): Promise<TestServices & { stop(): Promise<void> }> {
   // Loaded only here: testcontainers pulls dependencies that want a newer Node than 20.
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const { RedisContainer } = await import('@testcontainers/redis');
@@ -41,15 +37,25 @@ async function startContainers(): Promise<TestServices> {
     new PostgreSqlContainer('postgres:15-alpine').withDatabase('postgres').withUsername('postgres').start(),
     new RedisContainer('redis:7-alpine').start(),
   ]);
-  containers = [postgres, redis];
-  return { databaseUrl: postgres.getConnectionUri(), redisUrl: redis.getConnectionUrl(), source: 'testcontainers' };
+  return {
+    databaseUrl: postgres.getConnectionUri(),
+    redisUrl: redis.getConnectionUrl(),
+    source: 'testcontainers',
+    async stop() {
+      await Promise.all([postgres.stop(), redis.stop()]);
+    },
+  };
 }
 
+const MISSING_SERVICES =
+  'Tests need a real PostgreSQL and Redis: start them (see PLATFORM.md / README "Test"), ' +
+  'or set TEST_DATABASE_URL and TEST_REDIS_URL, or run `npm test` where a Docker engine is available.';
+
 /**
- * The PostgreSQL server and Redis the tests use: `TEST_DATABASE_URL` / `TEST_REDIS_URL` when set;
- * else the local services at their default addresses when they answer; else containers when a
- * Docker engine is there; else an error naming what to start. (The database in the URL is only
- * used to connect: each test file gets a database of its own.)
+ * The PostgreSQL server and Redis the tests use: `TEST_DATABASE_URL` / `TEST_REDIS_URL` when set
+ * (`npm test` sets them when it started containers); else the local services at their default
+ * addresses when they answer; else an error naming what to start. (The database in the URL is
+ * only used to connect: each test file gets a database of its own.)
  */
 export async function resolveTestServices(): Promise<TestServices> {
   if (process.env.TEST_DATABASE_URL || process.env.TEST_REDIS_URL) {
@@ -59,31 +65,21 @@ export async function resolveTestServices(): Promise<TestServices> {
       source: 'environment',
     };
   }
-  if (existsSync(SERVICES_FILE)) {
-    const found = JSON.parse(readFileSync(SERVICES_FILE, 'utf8')) as TestServices;
-    if ((await reachable(found.databaseUrl, 5432)) && (await reachable(found.redisUrl, 6379))) return found;
-  }
   const [pgUp, redisUp] = await Promise.all([reachable(LOCAL.databaseUrl, 5432), reachable(LOCAL.redisUrl, 6379)]);
   if (pgUp && redisUp) return { ...LOCAL, source: 'local' };
-  if (dockerAvailable()) return startContainers();
-  const missing = [!pgUp && 'PostgreSQL on 127.0.0.1:5432', !redisUp && 'Redis on 127.0.0.1:6379']
-    .filter(Boolean)
-    .join(' and ');
-  throw new Error(
-    `Tests need a real PostgreSQL and Redis. Start ${missing} (see PLATFORM.md / README "Testing"), ` +
-      'or set TEST_DATABASE_URL and TEST_REDIS_URL, or run where a Docker engine is available.',
-  );
+  const missing = [!pgUp && 'PostgreSQL on 127.0.0.1:5432', !redisUp && 'Redis on 127.0.0.1:6379'].filter(Boolean);
+  throw new Error(`${missing.join(' and ')} not reachable. ${MISSING_SERVICES}`);
 }
 
-/** Global setup: resolve once and leave the answer where every test process finds it. */
-export async function publishTestServices(): Promise<TestServices> {
-  const services = await resolveTestServices();
-  mkdirSync(dirname(SERVICES_FILE), { recursive: true });
-  writeFileSync(SERVICES_FILE, JSON.stringify(services));
-  return services;
-}
-
-export async function stopTestServices() {
-  await Promise.all(containers.map((container) => container.stop()));
-  containers = [];
+/**
+ * For the test runner: the services as `resolveTestServices` finds them, or, when there are none
+ * but a Docker engine is there, containers that live until `stop()`.
+ */
+export async function provideTestServices(): Promise<TestServices & { stop(): Promise<void> }> {
+  try {
+    return { ...(await resolveTestServices()), stop: async () => {} };
+  } catch (error) {
+    if (await dockerAvailable()) return startContainers();
+    throw error;
+  }
 }

@@ -7,7 +7,7 @@ import { createTestDatabase } from './database.js';
 import { createTestRedis } from './redis.js';
 
 /** The slice of tap's `Test` the helpers need (kept structural so libs don't depend on tap's types). */
-type TapLike = { teardown(fn: () => unknown): void };
+export type TapLike = { teardown(fn: () => unknown): void };
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 

@@ -1,8 +1,8 @@
-// tap's `before` script: find the services once, build the migrated template database once.
-import { publishTestServices } from '@concert/test-services';
+// tap's `before` script: build the migrated template database once for the whole run.
+import { resolveTestServices } from '@concert/test-services';
 import { ensureTemplateDatabase } from './database.js';
 
-const services = await publishTestServices();
+const services = await resolveTestServices();
 await ensureTemplateDatabase(services.databaseUrl);
 console.log(
   `# test services (${services.source}): ${new URL(services.databaseUrl).host} and ${new URL(services.redisUrl).host}`,

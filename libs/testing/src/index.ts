@@ -1,7 +1,7 @@
-export { resolveTestServices, publishTestServices, stopTestServices, type TestServices } from '@concert/test-services';
+export { resolveTestServices, type TestServices } from '@concert/test-services';
 export { createTestDatabase, ensureTemplateDatabase, type TestDatabase } from './database.js';
 export { createTestRedis, deleteKeysUnder, type TestRedis } from './redis.js';
 export { setupTestContext, generateTestKeyPair, TEST_ADMIN_KEY, type TestContext } from './context.js';
 export { createTokenIssuer } from './token-issuer.js';
-export { startStack, freePort, APP_NAMES, type AppName, type Stack, type RunningApp } from './stack.js';
+export { startStack, freePort, type AppName, type Stack, type RunningApp } from './stack.js';
 export { invariantViolations, NO_VIOLATIONS } from './invariants.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const APP_NAMES = ['gateway', 'booking', 'worker'] as const;
+const APP_NAMES = ['gateway', 'booking', 'worker'] as const;
 export type AppName = (typeof APP_NAMES)[number];
 
 /** A port nobody listens on right now (the OS picks it). */

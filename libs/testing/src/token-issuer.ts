@@ -2,8 +2,7 @@ import Fastify from 'fastify';
 import type { Config } from '@concert/config';
 import { connectWaitingRoom } from '@concert/queue';
 import { loadSigningKey, queueTokensPlugin } from '@concert/tokens';
-
-type TapLike = { teardown(fn: () => unknown): void };
+import type { TapLike } from './context.js';
 
 /**
  * Issues queue tokens the way the gateway does (same waiting-room script, same signer), for

@@ -63,6 +63,7 @@ async function queueTokens(
     },
   });
 
+  const verifiedByRequest = new WeakMap<FastifyRequest, QueueTokenClaims>();
   app.decorate('queueTokens', {
     sign(claims) {
       if (!privateKeyPem) throw new Error('this service holds no private key and cannot sign queue tokens');
@@ -75,6 +76,9 @@ async function queueTokens(
       });
     },
     verify(request) {
+      // Several hooks of one request may ask (payments: the replay check, then the guard).
+      const known = verifiedByRequest.get(request);
+      if (known) return known;
       const token = extractToken(request);
       if (!token) throw new QueueErrors.TOKEN_INVALID();
       let payload: Payload;
@@ -85,6 +89,7 @@ async function queueTokens(
       }
       const claims = toClaims(payload);
       if (!claims) throw new QueueErrors.TOKEN_INVALID();
+      verifiedByRequest.set(request, claims);
       return claims;
     },
     jwks() {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@concert/http';
-import { chargePoints, getBalance, listTransactions } from '@concert/booking-domain';
+import { chargePoints, getBalance, LEDGER_PAGE_SIZE, listTransactions } from '@concert/booking-domain';
 import type { Config } from '@concert/config';
 import { bearer, idempotencyHeaders } from '../schemas/common.js';
 import { balance, chargeBody, ledger } from '../schemas/points.js';
@@ -54,7 +54,7 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
     {
       schema: {
         tags: ['points'],
-        summary: 'My ledger, newest first (the latest 100)',
+        summary: `My ledger, newest first (the latest ${LEDGER_PAGE_SIZE})`,
         security: bearer,
         response: { 200: ledger, ...errorResponses(401) },
       },

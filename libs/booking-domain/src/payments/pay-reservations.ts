@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, rows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
+import { findOwnReservations } from '../reservations/find-own-reservations.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/with-idempotency.js';
 
 export type PaymentView = {
@@ -17,13 +18,11 @@ export function paymentRequest(reservationIds: string[]) {
   return { reservationIds: [...new Set(reservationIds)].sort() };
 }
 
-type Locked = { id: string; user_id: string; concert_id: string; status: string; live: boolean; price: number };
-
 /**
  * Pays for one or more held seats in one transaction: every hold must be the user's and still
  * live, the balance must cover the sum; then the seats are SOLD, the reservations CONFIRMED, one
- * USE ledger row and one payment row are written. Reservation rows are locked in id order (no
- * deadlock between overlapping payments), so a reservation is paid at most once.
+ * USE ledger row and one payment row are written. The user's reservation rows are locked in id
+ * order (no deadlock between overlapping payments), so a reservation is paid at most once.
  * `authorizeConcerts` lets the caller refuse reservations of a concert the token is not for.
  */
 export async function payReservations(opts: {
@@ -37,28 +36,20 @@ export async function payReservations(opts: {
   const ids = paymentRequest(opts.reservationIds).reservationIds;
 
   const pay = async (tx: SqlExecutor): Promise<PaymentView> => {
-    const locked = await rows<Locked>(
-      tx,
-      `SELECT id, user_id, concert_id, status::text AS status, (expires_at > now()) AS live, price
-         FROM reservation WHERE id = ANY($1::uuid[])
-        ORDER BY id
-          FOR UPDATE`,
-      [ids],
-    );
-    const mine = locked.filter((row) => row.user_id === userId);
-    const missing = ids.find((id) => !mine.some((row) => row.id === id));
+    const mine = await findOwnReservations(tx, userId, ids, { lock: true });
+    const missing = ids.find((id) => !mine.some((reservation) => reservation.reservationId === id));
     if (missing) throw new BookingErrors.RESERVATION_NOT_FOUND(missing);
-    await opts.authorizeConcerts?.([...new Set(mine.map((row) => row.concert_id))]);
-    const paid = mine.find((row) => row.status === 'CONFIRMED');
-    if (paid) throw new BookingErrors.RESERVATION_ALREADY_PAID(paid.id);
-    const lapsed = mine.find((row) => row.status !== 'HELD' || !row.live);
-    if (lapsed) throw new BookingErrors.RESERVATION_EXPIRED(lapsed.id);
+    await opts.authorizeConcerts?.([...new Set(mine.map((reservation) => reservation.concertId))]);
+    const paid = mine.find((reservation) => reservation.status === 'CONFIRMED');
+    if (paid) throw new BookingErrors.RESERVATION_ALREADY_PAID(paid.reservationId);
+    const lapsed = mine.find((reservation) => reservation.status !== 'HELD');
+    if (lapsed) throw new BookingErrors.RESERVATION_EXPIRED(lapsed.reservationId);
 
     // Every write of the payment in one statement: the debit (only if the balance covers it),
     // payment, ledger row, seats and reservations. The seat must still be held by this very
     // reservation (a lapsed seat may have been re-held by someone else): the count of seats sold
     // tells. Any shortfall throws, and the transaction rolls back whatever the statement wrote.
-    const amount = mine.reduce((sum, row) => sum + row.price, 0);
+    const amount = mine.reduce((sum, reservation) => sum + reservation.price, 0);
     const paymentId = randomUUID();
     const [written] = await rows<{ balance: number | null; paid_at: Date | null; seats: number }>(
       tx,

@@ -23,20 +23,17 @@ async function errorHandler(app: FastifyInstance) {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
-      return send(reply, 400, 'VALIDATION_ERROR', error.message);
+      const invalid = new HttpErrors.VALIDATION_ERROR(error.message);
+      return send(reply, invalid.statusCode, invalid.code, invalid.message);
     }
     const renamed = error.code ? FASTIFY_CLIENT_ERRORS[error.code]?.(error, bodyLimit) : undefined;
     const effective = renamed ?? error;
     const statusCode = effective.statusCode ?? 500;
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed');
-      const unavailable = statusCode === 503;
-      return send(
-        reply,
-        statusCode,
-        unavailable ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR',
-        unavailable ? new HttpErrors.SERVICE_UNAVAILABLE().message : 'Internal server error',
-      );
+      // Never the original message: it may carry internals (SQL, hosts, secrets).
+      const shown = statusCode === 503 ? new HttpErrors.SERVICE_UNAVAILABLE() : new HttpErrors.INTERNAL_ERROR();
+      return send(reply, statusCode, shown.code, shown.message);
     }
     request.log.info({ code: effective.code, statusCode }, effective.message);
     return send(reply, statusCode, effective.code ?? 'BAD_REQUEST', effective.message);
