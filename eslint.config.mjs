@@ -1,6 +1,41 @@
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 
+const PRODUCTION = ['type:util', 'type:domain', 'type:data'];
+
+/**
+ * Module boundaries that mean something: apps never import apps; domain and data libs never reach
+ * into apps; test harnesses (`type:testing`) are importable from tests, e2e and the bench only,
+ * never from the code that ships.
+ */
+const boundaries = (allowTesting) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: [...PRODUCTION, ...(allowTesting ? ['type:testing'] : [])] },
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: [...PRODUCTION, ...(allowTesting ? ['type:testing'] : [])],
+      },
+      {
+        sourceTag: 'type:data',
+        onlyDependOnLibsWithTags: ['type:util', 'type:domain', ...(allowTesting ? ['type:testing'] : [])],
+      },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: [...PRODUCTION, ...(allowTesting ? ['type:testing'] : [])] },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [...PRODUCTION, 'type:testing'] },
+      // End-to-end tests drive the apps as processes; they may use any library, no app.
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [...PRODUCTION, 'type:testing'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
+      { sourceTag: 'scope:booking', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
+      { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared'] },
+    ],
+  },
+];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -9,33 +44,19 @@ export default [
     ignores: ['**/dist', '**/node_modules', '**/generated', '.nx', '.tap', 'bench/results'],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
-      // Module boundaries that mean something: apps never import apps; domain and data libs
-      // never reach into apps; shared utilities depend only on shared utilities.
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:util', 'type:domain'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
-            // End-to-end tests drive the apps as processes; they may use any library, no app.
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:data'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
-            { sourceTag: 'scope:booking', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(false),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       // With noUncheckedIndexedAccess, `!` marks an index we know exists; the compiler stays strict.
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-empty-function': ['error', { allow: ['arrowFunctions'] }],
     },
+  },
+  {
+    // Tests, e2e and the bench may use the test harnesses.
+    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
 ];

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@concert/config';
 import { createPrismaClient, seedDemoData } from '@concert/db';
-import { generateTestKeyPair, startStack } from '@concert/testing';
+import { createGatewayClient } from '@concert/contract';
+import { startStack } from '@concert/testing';
+import { BENCH_ADMIN_KEY, benchEnvironment } from './environment.js';
 import { load, loop } from './measure.js';
 
 const scenario = process.argv[2] ?? 'seats';
@@ -16,42 +18,28 @@ rmSync(dir, { recursive: true, force: true });
 const base = loadConfig(process.env);
 const url = new URL(base.DATABASE_URL);
 url.pathname = '/concert_bench';
-const keys = generateTestKeyPair();
-const env = {
-  DATABASE_URL: url.toString(),
-  REDIS_URL: base.REDIS_URL,
-  REDIS_PREFIX: `profile:${Date.now()}`,
-  ADMIN_API_KEY: 'profile-admin-key-0123456789',
-  TOKEN_PRIVATE_KEY: keys.privateKeyPem,
-  TOKEN_PUBLIC_KEY: keys.publicKeyPem,
-  LOG_LEVEL: 'warn',
-};
-const db = createPrismaClient(env.DATABASE_URL, { poolSize: 4 });
+const { env, identityToken } = benchEnvironment({
+  databaseUrl: url.toString(),
+  redisUrl: base.REDIS_URL,
+  prefix: `profile:${Date.now()}`,
+});
+const db = createPrismaClient(url.toString(), { poolSize: 4 });
 const { concert } = await seedDemoData(db);
 const [schedule] = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
 const stack = await startStack({ env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
 const [gateway] = stack.gateways;
 const [booking] = stack.bookings;
-const post = (to: string, body: object, headers: Record<string, string> = {}) =>
-  fetch(to, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-await post(
-  `${gateway}/admin/queues/${concert.queueId}`,
-  { maxActive: 1_000_000 },
-  { 'x-admin-key': env.ADMIN_API_KEY },
-);
+const client = createGatewayClient(gateway!);
+await client.admin(BENCH_ADMIN_KEY).putQueue(concert.queueId, { maxActive: 1_000_000 });
 const tokens: string[] = [];
 await loop({
   concurrency: 20,
   amount: 200,
   operation: async (i) => {
-    const response = await fetch(`${gateway}/queues/${concert.queueId}/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: `p-${i}` }),
-    });
-    tokens[i] = ((await response.json()) as { token: string }).token;
+    tokens[i] = (await client.joinQueue(concert.queueId, await identityToken(`p-${i}`))).data.token;
   },
 });
+const joiners = await Promise.all(Array.from({ length: 20_000 }, (_, i) => identityToken(`j-${Date.now()}-${i}`)));
 const auth = (i: number) => ({
   authorization: `Bearer ${tokens[i % tokens.length]}`,
   'content-type': 'application/json',
@@ -62,8 +50,8 @@ const scenarios = {
     next: (i: number) => ({
       method: 'POST',
       path: `/queues/${concert.queueId}/tokens`,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: `j-${Date.now()}-${i}` }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${joiners[i % joiners.length]}` },
+      body: '{}',
     }),
   },
   poll: { url: gateway!, next: (i: number) => ({ path: `/queues/${concert.queueId}/tokens/me`, headers: auth(i) }) },

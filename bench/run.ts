@@ -9,11 +9,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '@concert/config';
-import { createDatabase, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
+import { connectDatabase, dropDatabase, ensureDatabase, migrate, seedDemoData } from '@concert/db';
 import { Redis } from 'ioredis';
 import { createWaitingRoom, type TokenRef } from '@concert/queue';
 import { chargePoints, holdSeat } from '@concert/booking-domain';
-import { deleteKeysUnder, freePort, generateTestKeyPair, startStack } from '@concert/testing';
+import { createGatewayClient, type QueueSettingsChange } from '@concert/contract';
+import { deleteKeysUnder, freePort, startStack } from '@concert/testing';
+import { BENCH_ADMIN_KEY, benchEnvironment } from './environment.js';
 import { load, loop, type Figures } from './measure.js';
 import { cpuMeter } from './cpu.js';
 
@@ -24,7 +26,6 @@ const POLL_TOKENS = quick ? 2000 : 10_000;
 const RACE_USERS = 1000;
 const PAYMENTS = quick ? 500 : 2000;
 const MEMORY_USERS = 100_000;
-const ADMIN_KEY = 'bench-admin-key-0123456789';
 
 const log = (line: string) => console.log(`\x1b[2m${new Date().toISOString().slice(11, 19)}\x1b[0m ${line}`);
 const base = loadConfig(process.env);
@@ -41,7 +42,7 @@ log(`bench database ${databaseUrl}, Redis prefix ${prefix}${quick ? ' (quick)' :
 await dropDatabase(databaseUrl);
 await ensureDatabase(databaseUrl);
 await migrate({ databaseUrl });
-const { db, sql, close: closeDatabase } = createDatabase(databaseUrl, { poolSize: 20 });
+const { db, sql, close: closeDatabase } = connectDatabase(databaseUrl, { poolSize: 20 });
 const { concert } = await seedDemoData(db);
 const schedules = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
 // A large hall for the payment scenario: one hold per payer.
@@ -51,17 +52,7 @@ const hall = await db.schedule.create({
 await db.$executeRaw`INSERT INTO seat (id, schedule_id, seat_no, price)
   SELECT gen_random_uuid(), ${hall.id}::uuid, n, 1000 FROM generate_series(1, ${PAYMENTS}::int) AS n`;
 
-const keys = generateTestKeyPair();
-const env = {
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: base.REDIS_URL,
-  REDIS_PREFIX: prefix,
-  ADMIN_API_KEY: ADMIN_KEY,
-  TOKEN_PRIVATE_KEY: keys.privateKeyPem,
-  TOKEN_PUBLIC_KEY: keys.publicKeyPem,
-  LOG_LEVEL: 'warn',
-  MAX_HOLDS_PER_USER: '4',
-};
+const { env, identityToken } = benchEnvironment({ databaseUrl, redisUrl: base.REDIS_URL, prefix });
 const stack = await startStack({ env });
 const [gateway] = stack.gateways;
 const [booking] = stack.bookings;
@@ -82,18 +73,10 @@ for (let i = 0; i < 100; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const redis = new Redis(base.REDIS_URL); // the bench runs on a standalone Redis
-const room = createWaitingRoom({ redis, prefix, defaults: { maxActive: 100, activeTtlSeconds: 600 } });
-
-async function api(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return (await response.json()) as Record<string, unknown>;
-}
-const admin = (queueId: string, settings: object) =>
-  api('PUT', `${gateway}/admin/queues/${queueId}`, settings, { 'x-admin-key': ADMIN_KEY });
+const room = createWaitingRoom({ redis, prefix });
+const gatewayClient = createGatewayClient(gateway!);
+const admin = (queueId: string, settings: QueueSettingsChange) =>
+  gatewayClient.admin(BENCH_ADMIN_KEY).putQueue(queueId, settings);
 const json = (value: unknown) => ({ body: JSON.stringify(value), headers: { 'content-type': 'application/json' } });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -104,7 +87,7 @@ async function joinMany(queueId: string, count: number, tag: string) {
     concurrency: 50,
     amount: count,
     operation: async (i) => {
-      tokens[i] = (await api('POST', `${gateway}/queues/${queueId}/tokens`, { userId: `${tag}-${i}` })).token as string;
+      tokens[i] = (await gatewayClient.joinQueue(queueId, await identityToken(`${tag}-${i}`))).data.token;
     },
   });
   return tokens;
@@ -142,13 +125,25 @@ const http = (url: string, next: Parameters<typeof load>[0]['next'], extra: Part
 await http(baselineUrl, () => ({ path: '/ping' }), { durationSeconds: 1 }); // warm-up
 await measure('baseline: bare Fastify route', [baseline.pid!], () => http(baselineUrl, () => ({ path: '/ping' })));
 
-const joinRequest = (tag: string) => (i: number) => ({
+/** Identity tokens of unique users, signed before the measurement (a join verifies one each). */
+async function identities(tag: string, count: number) {
+  const tokens: string[] = new Array(count);
+  await loop({
+    concurrency: 50,
+    amount: count,
+    operation: async (i) => void (tokens[i] = await identityToken(`${tag}-${runId}-${i}`)),
+  });
+  return tokens;
+}
+const joinRequest = (tokens: string[]) => (i: number) => ({
   method: 'POST',
   path: '/queues/bench-join/tokens',
-  ...json({ userId: `${tag}-${runId}-${i}` }),
+  ...json({}),
+  headers: { ...json({}).headers, ...bearer(tokens[i % tokens.length]!) },
 });
-await http(gateway!, joinRequest('warm'), { durationSeconds: 1 });
-await measure('join (unique users)', gatewayPid, () => http(gateway!, joinRequest('join')));
+await http(gateway!, joinRequest(await identities('warm', 5000)), { durationSeconds: 1 });
+const joiners = await identities('join', SECONDS * 9000);
+await measure('join (unique users)', gatewayPid, () => http(gateway!, joinRequest(joiners)));
 
 const pollTokens = await joinMany('bench-join', POLL_TOKENS, `poll-${runId}`);
 // Every token has polled once already, as in a real line (each fan polls every few seconds).
@@ -270,7 +265,7 @@ await measure(
 );
 
 // --- Redis baselines: the scripts behind join and poll, called directly ----------------------
-await room.configure('bench-raw', { paused: true });
+await admin('bench-raw', { paused: true });
 const rawRefs: TokenRef[] = [];
 await measure('baseline: join script direct', [], () =>
   loop({
@@ -291,7 +286,7 @@ await measure('baseline: status script direct', [], () =>
 );
 
 // --- Redis memory per waiting user -----------------------------------------------------------
-await room.configure('bench-memory', { paused: true });
+await admin('bench-memory', { paused: true });
 const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))![1]);
 const before = await usedMemory();
 await loop({

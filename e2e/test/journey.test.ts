@@ -2,27 +2,12 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { seedDemoData, type Db } from '@concert/db';
 import { queueKeys } from '@concert/queue';
+import { ApiError, createBookingClient, createGatewayClient } from '@concert/contract';
 import { invariantViolations, NO_VIOLATIONS, setupTestContext, startStack, TEST_ADMIN_KEY } from '@concert/testing';
 
 const FANS = 300;
 const MAX_ACTIVE = 50;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Json = Record<string, unknown> & { code?: string };
-
-async function call(method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as Json & Json[] };
-}
 
 const shuffle = <T>(items: T[]) =>
   items
@@ -40,20 +25,17 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
   t.teardown(async () => {
     if (!stopped) await stack.stop();
   });
-  const [gateway] = stack.gateways;
-  const [booking] = stack.bookings;
-  const gatewayOf = (i: number) => stack.gateways[i % stack.gateways.length]!;
-  const bookingOf = (i: number) => stack.bookings[(i >> 1) % stack.bookings.length]!;
+  const gateways = stack.gateways.map((url) => createGatewayClient(url));
+  const bookings = stack.bookings.map((url) => createBookingClient(url));
+  const [gateway] = gateways;
+  const gatewayOf = (i: number) => gateways[i % gateways.length]!;
+  const bookingOf = (i: number) => bookings[(i >> 1) % bookings.length]!;
 
-  const [concert] = (await call('GET', `${booking}/concerts`)).body;
-  const queueId = concert!.queueId as string;
-  const settings = await call(
-    'PUT',
-    `${gateway}/admin/queues/${queueId}`,
-    undefined,
-    { maxActive: MAX_ACTIVE, activeTtlSeconds: 300 },
-    { 'x-admin-key': TEST_ADMIN_KEY },
-  );
+  const [concert] = (await bookings[0]!.listConcerts()).data;
+  const queueId = concert!.queueId;
+  const settings = await gateway!
+    .admin(TEST_ADMIN_KEY)
+    .putQueue(queueId, { maxActive: MAX_ACTIVE, activeTtlSeconds: 300 });
   t.equal(settings.status, 200);
 
   // Watchers: the public figures (outside) and the active set itself (inside), sampled throughout.
@@ -66,8 +48,8 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
   const watchers = [
     (async () => {
       while (running) {
-        const figures = await call('GET', `${gateway}/queues/${queueId}`);
-        highestOutside = Math.max(highestOutside, figures.body.active as number);
+        const figures = await gateway!.getQueue(queueId);
+        highestOutside = Math.max(highestOutside, figures.data.active);
         await sleep(25);
       }
     })(),
@@ -88,60 +70,49 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
     Array.from({ length: FANS }, async (_, i) => {
       const [gateway, booking] = [gatewayOf(i), bookingOf(i)];
       const userId = `fan-${String(i).padStart(3, '0')}`;
+      const identity = await context.identityToken(userId);
       await sleep(i * 5);
-      const joined = await call('POST', `${gateway}/queues/${queueId}/tokens`, undefined, { userId });
+      const joined = await gateway.joinQueue(queueId, identity);
       if (joined.status !== 201) throw new Error(`${userId} join: ${joined.status}`);
-      const token = joined.body.token as string;
+      const { token } = joined.data;
       arrival.set(userId, Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti));
 
-      for (let status = joined.body.status; status !== 'ACTIVE';) {
-        const eta = (joined.body.etaSeconds as number | null) ?? 1;
+      for (let status = joined.data.status; status !== 'ACTIVE';) {
+        const eta = joined.data.etaSeconds ?? 1;
         await sleep(Math.min(1000, Math.max(200, eta * 250)) + Math.random() * 100);
-        const poll = await call('GET', `${gateway}/queues/${queueId}/tokens/me`, token);
-        if (poll.status !== 200) throw new Error(`${userId} poll: ${poll.status} ${poll.body.code}`);
-        status = poll.body.status;
+        status = (await gateway.pollToken(queueId, token)).data.status;
       }
 
       // Active: find a free seat on any date, retrying another seat on 409.
       for (let attempt = 0; attempt < 5; attempt++) {
-        const schedules = await call('GET', `${booking}/concerts/${concert!.id}/schedules`, token);
-        if (schedules.status !== 200)
-          throw new Error(`${userId} schedules: ${schedules.status} ${schedules.body.code}`);
-        const open = schedules.body.filter((s) => (s.availableSeats as number) > 0);
+        const schedules = (await booking.listSchedules(token, concert!.id)).data;
+        const open = schedules.filter((s) => s.availableSeats > 0);
         if (!open.length) break;
         const schedule = shuffle(open)[0]!;
-        const seats = await call('GET', `${booking}/concerts/${concert!.id}/schedules/${schedule.id}/seats`, token);
-        for (const seat of shuffle(seats.body.filter((s) => s.status === 'AVAILABLE')).slice(0, 5)) {
-          const held = await call(
-            'POST',
-            `${booking}/concerts/${concert!.id}/schedules/${schedule.id}/reservations`,
+        const seats = (await booking.listSeats(token, concert!.id, schedule.id)).data;
+        for (const seat of shuffle(seats.filter((s) => s.status === 'AVAILABLE')).slice(0, 5)) {
+          let held;
+          try {
+            held = (await booking.holdSeats(token, concert!.id, schedule.id, { seatNo: seat.seatNo })).data;
+          } catch (error) {
+            if (error instanceof ApiError && error.code === 'SEAT_UNAVAILABLE') continue;
+            throw error;
+          }
+          await booking.chargePoints(token, 200_000, { idempotencyKey: randomUUID() });
+          const paid = await booking.payReservations(
             token,
-            { seatNo: seat.seatNo },
+            { reservationId: held.reservationId },
+            { idempotencyKey: randomUUID() },
           );
-          if (held.status === 409 && held.body.code === 'SEAT_UNAVAILABLE') continue;
-          if (held.status !== 201) throw new Error(`${userId} hold: ${held.status} ${held.body.code}`);
-          const charged = await call(
-            'POST',
-            `${booking}/points/charge`,
-            token,
-            { amount: 200_000 },
-            { 'idempotency-key': randomUUID() },
-          );
-          if (charged.status !== 200) throw new Error(`${userId} charge: ${charged.status}`);
-          const paid = await call(
-            'POST',
-            `${booking}/payments`,
-            token,
-            { reservationId: held.body.reservationId },
-            { 'idempotency-key': randomUUID() },
-          );
-          if (paid.status !== 201) throw new Error(`${userId} pay: ${paid.status} ${paid.body.code}`);
-          const after = await call('GET', `${gateway}/queues/${queueId}/tokens/me`, token);
-          if (after.body.code !== 'TOKEN_EXPIRED') throw new Error(`${userId}: token still live after paying`);
-          return { userId, outcome: 'paid' as const, amount: paid.body.amount as number };
+          if (paid.status !== 201) throw new Error(`${userId} pay: ${paid.status}`);
+          const after = await gateway.pollToken(queueId, token).catch((error: ApiError) => error);
+          if (!(after instanceof ApiError) || after.code !== 'TOKEN_EXPIRED') {
+            throw new Error(`${userId}: token still live after paying`);
+          }
+          return { userId, outcome: 'paid' as const, amount: paid.data.amount };
         }
       }
-      const left = await call('DELETE', `${gateway}/queues/${queueId}/tokens/me`, token);
+      const left = await gateway.leaveQueue(queueId, token);
       if (left.status !== 204) throw new Error(`${userId} leave: ${left.status}`);
       return { userId, outcome: 'sold out' as const, amount: 0 };
     }),

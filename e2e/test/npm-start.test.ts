@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBookingClient, createGatewayClient } from '@concert/contract';
 import { dropDatabase } from '@concert/db';
 import { freePort, setupTestContext } from '@concert/testing';
 
@@ -30,7 +33,17 @@ t.test(
     const databaseUrl = url.toString();
     t.teardown(() => dropDatabase(databaseUrl));
     const [gatewayPort, bookingPort, workerPort] = [await freePort(), await freePort(), await freePort()];
-    const { ADMIN_API_KEY: _unset, ...env } = context.env; // npm start supplies a local admin key
+    // npm start's local mode supplies an admin key, the key pairs and the development login.
+    const {
+      ADMIN_API_KEY: _admin,
+      TOKEN_PRIVATE_KEY: _private,
+      TOKEN_PUBLIC_KEY: _public,
+      IDENTITY_PUBLIC_KEY: _identity,
+      IDENTITY_ISSUER: _issuer,
+      IDENTITY_AUDIENCE: _audience,
+      ...env
+    } = context.env;
+    const keyDir = t.testdir();
 
     const output: string[] = [];
     const child = spawn('npm', ['start'], {
@@ -43,6 +56,7 @@ t.test(
         WORKER_PORT: String(workerPort),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        LOCAL_KEY_DIR: keyDir,
       },
       detached: true, // its own process group, so Ctrl-C can be sent to all of it
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,20 +81,23 @@ t.test(
     const log = output.join('');
     t.match(log, /created/, 'the missing database was created');
     t.match(log, /applied migration \d+_init/, 'migrations were applied');
+    t.match(log, /applied migration \d+_durable_queue_settings/, 'every one of them');
 
-    const concerts = (await (await fetch(`${urls[1]}/concerts`)).json()) as { queueId: string }[];
+    t.match(log, /DEVELOPMENT LOGIN ON/, 'it says loudly that the development login is on');
+    t.ok(existsSync(join(keyDir, 'queue-token-ed25519.key')), 'it made the local queue-token key pair');
+    t.ok(existsSync(join(keyDir, 'dev-identity-ed25519.key')), 'and the development identity key pair');
+
+    const gateway = createGatewayClient(urls[0]!);
+    const booking = createBookingClient(urls[1]!);
+    const { data: concerts } = await booking.listConcerts();
     t.match(concerts, [{ queueId: 'demo-tour' }], 'the demo concert was seeded');
-    const joined = await fetch(`${urls[0]}/queues/demo-tour/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'newcomer' }),
-    });
-    t.equal(joined.status, 201, 'its queue is registered with the gateway');
-    const admin = await fetch(`${urls[0]}/admin/queues/demo-tour`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', 'x-admin-key': 'local-admin-key-change-me' },
-      body: JSON.stringify({ maxActive: 10 }),
-    });
+    const { data: grant } = await gateway.createDevIdentity('newcomer');
+    const joined = await gateway.joinQueue('demo-tour', grant.identityToken);
+    t.equal(joined.status, 201, 'a fan signed in with the development login joins the seeded queue');
+    const { data: balance } = await booking.getBalance(joined.data.token);
+    t.same(balance, { userId: 'newcomer', balance: 0 }, 'and booking trusts the queue token (keys agree)');
+    t.same((await booking.getBalance(grant.identityToken)).data, balance, 'and the identity token, for the account');
+    const admin = await gateway.admin('local-admin-key-change-me').putQueue('demo-tour', { maxActive: 10 });
     t.equal(admin.status, 200, 'the local admin key works');
 
     process.kill(-child.pid!, 'SIGINT');

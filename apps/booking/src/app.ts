@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
-import { docsPlugin, errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
+import { docsPlugin, errorHandlerPlugin, frontDoorPlugin, healthPlugin, metricsPlugin } from '@concert/http';
 import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
-import { loadVerificationKey, queueTokensPlugin } from '@concert/tokens';
-import { prismaPlugin } from '@concert/db';
+import { bookingTokensOptions, tokensPlugin } from '@concert/tokens';
+import { databasePlugin } from '@concert/db';
 import { concertsPlugin } from './plugins/concerts.js';
-import { tokenGuardPlugin } from './plugins/token-guard.js';
+import { fanGuardPlugin } from './plugins/fan-guard.js';
+import { idempotencyPlugin } from './plugins/idempotency.js';
 import concertRoutes from './routes/concerts.js';
 import reservationRoutes from './routes/reservations.js';
 import pointRoutes from './routes/points.js';
@@ -14,35 +15,67 @@ import paymentRoutes from './routes/payments.js';
 
 export type BookingOptions = { config: Config };
 
+/** Booking's own needs beyond the defaults; throws ConfigError naming what is missing. */
+export function checkBookingConfig(config: Config) {
+  return { config, tokens: bookingTokensOptions(config) };
+}
+
 /** Booking: dates, seats, holds, points and payments, for fans admitted by the waiting room. */
 async function booking(app: FastifyInstance, { config }: BookingOptions) {
+  const { tokens } = checkBookingConfig(config);
+
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin, { serviceName: 'booking' });
   await app.register(docsPlugin, {
     title: 'Concert booking',
-    description: 'Dates, seats, 5-minute holds, points and payments. Needs a queue token from the gateway.',
-    securitySchemes: { queueToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    description:
+      'Dates, seats, 5-minute holds, points and payments for fans the waiting room admitted (a queue token), ' +
+      'and each fan’s own records (a queue token or an identity token).',
+    serverUrl: config.PUBLIC_BOOKING_URL ?? `http://localhost:${config.BOOKING_PORT}`,
+    securitySchemes: {
+      queueToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The queue token from a join' },
+      identityToken: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: "The identity provider's token",
+      },
+    },
+    tags: [
+      { name: 'concerts', description: 'Concerts, dates and seats' },
+      { name: 'reservations', description: 'Holds' },
+      { name: 'points', description: 'Balance and ledger' },
+      { name: 'payments', description: 'Payments' },
+      { name: 'health', description: 'Probes' },
+    ],
   });
 
-  await app.register(prismaPlugin, { databaseUrl: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE });
-  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
-  // Public key only: booking can check tokens but never mint one.
-  await app.register(queueTokensPlugin, {
-    key: loadVerificationKey(config),
-    ttlSeconds: config.TOKEN_TTL_SECONDS,
-    verifyCacheSize: config.TOKEN_VERIFY_CACHE_SIZE,
+  await app.register(databasePlugin, {
+    databaseUrl: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
   });
+  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
+  await app.register(frontDoorPlugin, {
+    corsOrigins: config.CORS_ORIGINS,
+    redis: app.redis,
+    redisPrefix: config.REDIS_PREFIX,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+  });
+  // Public keys only: booking can check tokens but never mint one.
+  await app.register(tokensPlugin, tokens);
   await app.register(concertsPlugin);
-  await app.register(tokenGuardPlugin);
+  await app.register(fanGuardPlugin);
+  await app.register(idempotencyPlugin);
   await app.register(healthPlugin, {
     checks: [
-      { name: 'postgres', check: () => app.db.$queryRaw`SELECT 1` },
+      { name: 'postgres', check: () => app.sql.query('SELECT 1') },
       { name: 'redis', check: () => app.redis.ping() },
     ],
   });
 
   await app.register(concertRoutes, { config });
-  await app.register(reservationRoutes);
+  await app.register(reservationRoutes, { config });
   await app.register(pointRoutes, { config });
   await app.register(paymentRoutes, { config });
 }

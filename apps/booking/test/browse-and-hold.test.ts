@@ -67,7 +67,17 @@ t.test('browsing and holding seats', async (t) => {
     });
     t.same([unknownSchedule.statusCode, unknownSchedule.json().code], [404, 'SCHEDULE_NOT_FOUND']);
     const badId = await app.inject({ method: 'GET', url: `/concerts/not-a-uuid/schedules`, headers: alice.headers });
-    t.same([badId.statusCode, badId.json().code], [400, 'VALIDATION_ERROR']);
+    t.same(
+      [badId.statusCode, badId.json().code],
+      [404, 'CONCERT_NOT_FOUND'],
+      'an id of any shape that names nothing is 404',
+    );
+    const badSchedule = await app.inject({
+      method: 'GET',
+      url: `/concerts/${concert.id}/schedules/not-a-uuid/seats`,
+      headers: alice.headers,
+    });
+    t.same([badSchedule.statusCode, badSchedule.json().code], [404, 'SCHEDULE_NOT_FOUND']);
     const dave = await fan('dave', 'other-tour');
     await stack.waitingRoom.remove('other-tour', dave.claims);
     const dead = await app.inject({ method: 'GET', url: '/points', headers: dave.headers });

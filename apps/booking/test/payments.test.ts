@@ -66,6 +66,12 @@ t.test('payments', async (t) => {
 
     const unknown = await pay(bob.headers, { reservationId: randomUUID() });
     t.same([unknown.statusCode, unknown.json().code], [404, 'RESERVATION_NOT_FOUND']);
+    const oddId = await pay(bob.headers, { reservationId: 'nope' });
+    t.same(
+      [oddId.statusCode, oddId.json().code],
+      [404, 'RESERVATION_NOT_FOUND'],
+      'an id of another shape names nothing',
+    );
     const foreign = await pay(bob.headers, { reservationId: carols });
     t.same([foreign.statusCode, foreign.json().code], [404, 'RESERVATION_NOT_FOUND'], "someone else's is not found");
     const mixed = await pay(bob.headers, { reservationIds: [bobs, carols] });
@@ -82,8 +88,9 @@ t.test('payments', async (t) => {
 
     for (const payload of [
       {},
-      { reservationId: 'nope' },
       { reservationIds: [] },
+      { reservationId: 7 },
+      { reservationId: carols, extra: true },
       { reservationId: carols, reservationIds: [carols] },
       { reservationIds: Array(5).fill(carols) },
     ]) {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { ApiError } from '@concert/contract';
 import { NO_VIOLATIONS } from '@concert/testing';
 import { buildStack, invariantViolations } from './helper.js';
 
@@ -9,17 +10,19 @@ t.test('100 active users race for one seat over HTTP: exactly one wins', async (
     fans.every((f) => f.status === 'ACTIVE'),
     'all 100 are active',
   );
-  const base = await stack.app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `${base}/concerts/${stack.concert.id}/schedules/${stack.schedules[1]!.id}/reservations`;
+  const booking = await stack.client();
 
   const responses = await Promise.all(
     fans.map(async (fan) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { ...fan.headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ seatNo: 25 }),
-      });
-      return { status: response.status, body: (await response.json()) as { code?: string; reservationId?: string } };
+      try {
+        const { status, data } = await booking.holdSeats(fan.token, stack.concert.id, stack.schedules[1]!.id, {
+          seatNo: 25,
+        });
+        return { status, body: { reservationId: data.reservationId } as { code?: string; reservationId?: string } };
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        return { status: error.status, body: { code: error.code } as { code?: string; reservationId?: string } };
+      }
     }),
   );
   t.equal(responses.filter((r) => r.status === 201).length, 1, 'one 201');

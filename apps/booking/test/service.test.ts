@@ -13,7 +13,7 @@ t.test('health, metrics and docs', async (t) => {
   t.match(metrics.body, /http_request_duration_seconds_count\{.*route="\/concerts".*\} 1/);
 
   const docs = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
-  t.equal(docs.openapi, '3.0.3');
+  t.equal(docs.openapi, '3.1.0');
   for (const path of [
     '/concerts',
     '/concerts/{concertId}/schedules',

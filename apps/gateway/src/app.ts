@@ -1,43 +1,99 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Config } from '@concert/config';
-import { docsPlugin, errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
+import { checkAll, requireSettings, type Config } from '@concert/config';
+import { docsPlugin, errorHandlerPlugin, frontDoorPlugin, healthPlugin, metricsPlugin } from '@concert/http';
 import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
-import { loadSigningKey, queueTokensPlugin } from '@concert/tokens';
+import { gatewayTokensOptions, tokensPlugin } from '@concert/tokens';
+import { databasePlugin, findQueueSettings } from '@concert/db';
 import queueRoutes from './routes/queues.js';
 import adminRoutes from './routes/admin.js';
-import jwksRoutes from './routes/jwks.js';
+import keyRoutes from './routes/keys.js';
+import devIdentityRoutes from './routes/dev-identity.js';
 
 export type GatewayOptions = { config: Config };
 
-/** The gateway: the waiting room's HTTP face. Everything it knows lives in Redis. */
+/** The gateway's own needs beyond the defaults; throws ConfigError naming what is missing. */
+export function checkGatewayConfig(config: Config) {
+  const [, tokens] = checkAll(
+    () =>
+      requireSettings(config, [
+        {
+          settings: 'ADMIN_API_KEY',
+          why: 'operators change queue settings with it (npm start sets a local one)',
+          satisfied: (c) => Boolean(c.ADMIN_API_KEY),
+        },
+      ]),
+    () => gatewayTokensOptions(config),
+  );
+  return { config, tokens };
+}
+
+// A few connections are plenty: the gateway reads PostgreSQL only for admin calls and to restore
+// a queue Redis lost; joins and polls never touch it.
+const GATEWAY_POOL_SIZE = 4;
+
+/** The gateway: the waiting room's HTTP face. Its working state lives in Redis. */
 async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
-  if (!config.ADMIN_API_KEY) {
-    throw new Error('ADMIN_API_KEY is required by the gateway (npm start sets a local one; set your own elsewhere)');
-  }
+  const { tokens } = checkGatewayConfig(config);
 
   await app.register(errorHandlerPlugin);
   await app.register(metricsPlugin, { serviceName: 'gateway' });
   await app.register(docsPlugin, {
     title: 'Waiting room gateway',
-    description: 'Join the line, poll your place, leave; queue settings for operators.',
+    description:
+      'Join the line with an identity token, follow your place (poll or event stream), leave; queue settings ' +
+      'for operators; the public keys of queue tokens.',
+    serverUrl: config.PUBLIC_GATEWAY_URL ?? `http://localhost:${config.GATEWAY_PORT}`,
     securitySchemes: {
-      queueToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      identityToken: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: "The identity provider's token",
+      },
+      queueToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The queue token from a join' },
       adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
     },
+    tags: [
+      { name: 'queue', description: "A fan's place in line" },
+      { name: 'identity', description: 'Development sign-in' },
+      { name: 'admin', description: 'Operators' },
+      { name: 'tokens', description: 'Keys' },
+      { name: 'health', description: 'Probes' },
+    ],
   });
 
-  await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
-  await app.register(queueTokensPlugin, {
-    key: loadSigningKey(config),
-    ttlSeconds: config.TOKEN_TTL_SECONDS,
-    verifyCacheSize: config.TOKEN_VERIFY_CACHE_SIZE,
+  await app.register(databasePlugin, {
+    databaseUrl: config.DATABASE_URL,
+    poolSize: GATEWAY_POOL_SIZE,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
   });
-  await app.register(healthPlugin, { checks: [{ name: 'redis', check: () => app.redis.ping() }] });
+  await app.register(
+    waitingRoomFastifyPlugin,
+    waitingRoomOptions(config, (queueId) => findQueueSettings(app.sql, queueId)),
+  );
+  await app.register(frontDoorPlugin, {
+    corsOrigins: config.CORS_ORIGINS,
+    redis: app.redis,
+    redisPrefix: config.REDIS_PREFIX,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+  });
+  await app.register(tokensPlugin, tokens);
+  await app.register(healthPlugin, {
+    checks: [
+      { name: 'redis', check: () => app.redis.ping() },
+      // Joins and polls work without it; only admin calls and restoring a lost queue need it.
+      { name: 'postgres', check: () => app.sql.query('SELECT 1'), critical: false },
+    ],
+  });
 
-  await app.register(queueRoutes);
-  await app.register(jwksRoutes);
-  await app.register(adminRoutes, { adminApiKey: config.ADMIN_API_KEY });
+  await app.register(queueRoutes, { config });
+  await app.register(keyRoutes);
+  await app.register(adminRoutes, { config });
+  if (app.devIdentity) {
+    app.log.warn('DEV_IDENTITY=true: POST /dev/identity signs anyone in as anyone. Never in production.');
+    await app.register(devIdentityRoutes, { config });
+  }
 }
 
 // Not encapsulated, so that tests (and main) see the decorators the app adds: app.waitingRoom, ...

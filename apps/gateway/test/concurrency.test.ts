@@ -5,18 +5,17 @@ import { admin, buildGateway } from './helper.js';
 const jtiOf = (token: string) => Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti);
 
 t.test('1,000 users each joining twice at the same moment: one token each, positions 1..N by arrival', async (t) => {
-  const { app, redis, config } = await buildGateway(t);
+  const { app, redis, config, client, identityToken } = await buildGateway(t);
   await app.inject({ method: 'PUT', url: '/admin/queues/rush', headers: admin, payload: { paused: true } });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const gateway = await client();
 
   const users = Array.from({ length: 1000 }, (_, i) => `fan-${i}`);
+  const identities = new Map(
+    await Promise.all(users.map(async (userId) => [userId, await identityToken(userId)] as const)),
+  );
   const join = async (userId: string) => {
-    const response = await fetch(`${base}/queues/rush/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId }),
-    });
-    return { userId, status: response.status, body: (await response.json()) as { token: string; position: number } };
+    const { status, data } = await gateway.joinQueue('rush', identities.get(userId)!);
+    return { userId, status, body: data };
   };
   const results = await Promise.all(users.flatMap((userId) => [join(userId), join(userId)]));
 
@@ -30,7 +29,7 @@ t.test('1,000 users each joining twice at the same moment: one token each, posit
   t.ok(sameToken, "both of a user's requests returned the same token and place");
 
   const firsts = [...byUser.values()].map(([a]) => a!.body);
-  const positions = firsts.map((b) => b.position).sort((a, b) => a - b);
+  const positions = firsts.map((b) => b.position!).sort((a, b) => a - b);
   t.same(
     positions,
     Array.from({ length: 1000 }, (_, i) => i + 1),
@@ -48,10 +47,10 @@ t.test('1,000 users each joining twice at the same moment: one token each, posit
 });
 
 t.test('concurrent joins, leaves and ticks never push the active count above maxActive', async (t) => {
-  const { app, redis, config } = await buildGateway(t);
+  const { app, redis, config, client, identityToken } = await buildGateway(t);
   const maxActive = 5;
   await app.inject({ method: 'PUT', url: '/admin/queues/busy', headers: admin, payload: { maxActive } });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const gateway = await client();
   const keys = queueKeys(config.REDIS_PREFIX, 'busy');
 
   let running = true;
@@ -72,18 +71,11 @@ t.test('concurrent joins, leaves and ticks never push the active count above max
   })();
 
   const fan = async (i: number) => {
+    const identity = await identityToken(`fan-${i}`);
     for (let round = 0; round < 3; round++) {
-      const joined = await fetch(`${base}/queues/busy/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId: `fan-${i}` }),
-      });
-      const { token } = (await joined.json()) as { token: string };
+      const { token } = (await gateway.joinQueue('busy', identity)).data;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
-      const left = await fetch(`${base}/queues/busy/tokens/me`, {
-        method: 'DELETE',
-        headers: { authorization: `Bearer ${token}` },
-      });
+      const left = await gateway.leaveQueue('busy', token);
       if (left.status !== 204) throw new Error(`leave answered ${left.status}`);
     }
   };

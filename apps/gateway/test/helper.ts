@@ -1,18 +1,31 @@
 import type { Test } from 'tap';
 import { createServer } from '@concert/http';
+import { createGatewayClient } from '@concert/contract';
 import { setupTestContext, TEST_ADMIN_KEY } from '@concert/testing';
 import gateway from '../src/app.js';
 
 export { TEST_ADMIN_KEY };
 
-/** A gateway on this file's own Redis prefix, closed (and its keys removed) after the test. */
+/**
+ * A gateway on this file's own database and Redis prefix, closed (and its data removed) after
+ * the test, with helpers to act as a signed-in fan.
+ */
 export async function buildGateway(t: Test, env: Record<string, string | number> = {}) {
-  const context = await setupTestContext(t, { env });
-  const app = createServer(context.config, 'gateway', { logger: false });
+  const context = await setupTestContext(t, { database: true, env });
+  const app = createServer(context.config, 'gateway', process.env.TEST_LOG ? {} : { logger: false });
   await app.register(gateway, { config: context.config });
   await app.ready();
   t.teardown(() => app.close());
-  return { app, ...context };
+
+  /** Headers of a fan signed in as `userId` (an identity token from the tests' identity provider). */
+  const asUser = async (userId: string) => bearer(await context.identityToken(userId));
+  /** `userId` joins `queueId`. */
+  const join = async (queueId: string, userId: string) =>
+    app.inject({ method: 'POST', url: `/queues/${queueId}/tokens`, headers: await asUser(userId) });
+  /** The same app over HTTP, through the typed client. */
+  const client = async () => createGatewayClient(await app.listen({ port: 0, host: '127.0.0.1' }));
+
+  return { app, ...context, asUser, join, client };
 }
 
 export const admin = { 'x-admin-key': TEST_ADMIN_KEY };

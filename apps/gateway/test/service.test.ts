@@ -2,6 +2,7 @@ import t from 'tap';
 import { createServer } from '@concert/http';
 import { loadConfig } from '@concert/config';
 import gateway from '../src/app.js';
+import { setupTestContext } from '@concert/testing';
 import { buildGateway } from './helper.js';
 
 t.test('health, metrics and docs', async (t) => {
@@ -11,7 +12,7 @@ t.test('health, metrics and docs', async (t) => {
   t.equal(live.statusCode, 200);
   t.same(live.json(), { status: 'ok' });
   const ready = await app.inject({ method: 'GET', url: '/health/ready' });
-  t.same(ready.json(), { status: 'ok', checks: { redis: 'up' } });
+  t.same(ready.json(), { status: 'ok', checks: { redis: 'up', postgres: 'up' } });
 
   await app.inject({ method: 'GET', url: '/queues/unknown' });
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
@@ -43,18 +44,14 @@ t.test('health, metrics and docs', async (t) => {
 });
 
 t.test('readiness is 503 when Redis is unreachable', async (t) => {
-  const config = loadConfig({
-    REDIS_URL: 'redis://127.0.0.1:1',
-    ADMIN_API_KEY: 'a-long-enough-admin-key',
-    LOG_LEVEL: 'silent',
-    TOKEN_KEY_DIR: t.testdir(),
-  });
+  const { env } = await setupTestContext(t);
+  const config = loadConfig({ ...env, REDIS_URL: 'redis://127.0.0.1:1' });
   const app = createServer(config, 'gateway', { logger: false });
   await app.register(gateway, { config });
   await app.ready();
   t.teardown(() => app.close());
   const ready = await app.inject({ method: 'GET', url: '/health/ready' });
   t.equal(ready.statusCode, 503);
-  t.same(ready.json(), { status: 'unavailable', checks: { redis: 'down' } });
+  t.match(ready.json(), { status: 'unavailable', checks: { redis: 'down' } });
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200, 'but the process is alive');
 });

@@ -11,10 +11,10 @@ function signEdDsa(header: object, payload: object, privateKeyPem: string) {
 }
 
 t.test('forged, tampered and foreign tokens are 401 TOKEN_INVALID', async (t) => {
-  const { app, config } = await buildGateway(t);
+  const { app, config, join, identityToken } = await buildGateway(t);
   await app.inject({ method: 'PUT', url: '/admin/queues/q', headers: admin, payload: {} });
   await app.inject({ method: 'PUT', url: '/admin/queues/other', headers: admin, payload: {} });
-  const joined = (await app.inject({ method: 'POST', url: '/queues/q/tokens', payload: { userId: 'mallory' } })).json();
+  const joined = (await join('q', 'mallory')).json();
   const real: string = joined.token;
   const [headerPart, payloadPart] = real.split('.');
   const header = JSON.parse(Buffer.from(headerPart!, 'base64url').toString());
@@ -43,11 +43,14 @@ t.test('forged, tampered and foreign tokens are 401 TOKEN_INVALID', async (t) =>
       signEdDsa(header, { ...payload, iat: payload.iat - 100_000, exp: payload.iat - 10 }, config.TOKEN_PRIVATE_KEY!),
     ),
     'missing qid': bearer(signEdDsa(header, { ...payload, qid: undefined }, config.TOKEN_PRIVATE_KEY!)),
+    'unknown key id': bearer(signEdDsa({ ...header, kid: 'someone-else' }, payload, config.TOKEN_PRIVATE_KEY!)),
+    'an identity token instead': bearer(await identityToken('mallory')),
   };
   for (const [name, headers] of Object.entries(forgeries)) {
     const response = await app.inject({ method: 'GET', url: '/queues/q/tokens/me', headers });
     t.equal(response.statusCode, 401, name);
     t.equal(response.json().code, 'TOKEN_INVALID', name);
+    t.equal(response.headers['www-authenticate'], 'Bearer realm="concert"', `${name}: a 401 names its challenge`);
   }
 
   const otherQueue = await app.inject({ method: 'GET', url: '/queues/other/tokens/me', headers: bearer(real) });
@@ -61,7 +64,7 @@ t.test('forged, tampered and foreign tokens are 401 TOKEN_INVALID', async (t) =>
 });
 
 t.test('the JWKS publishes the public key only, and it verifies the tokens', async (t) => {
-  const { app } = await buildGateway(t);
+  const { app, join } = await buildGateway(t);
   const response = await app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
   t.equal(response.statusCode, 200);
   const { keys } = response.json();
@@ -69,8 +72,8 @@ t.test('the JWKS publishes the public key only, and it verifies the tokens', asy
   t.match(keys[0], { kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: /\S+/, x: /\S+/ });
   t.notOk('d' in keys[0], 'no private part');
 
-  await app.waitingRoom.configure('q', {});
-  const token = (await app.inject({ method: 'POST', url: '/queues/q/tokens', payload: { userId: 'u' } })).json().token;
+  await app.inject({ method: 'PUT', url: '/admin/queues/q', headers: admin, payload: {} });
+  const token = (await join('q', 'u')).json().token;
   const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString());
   t.equal(header.kid, keys[0].kid, 'tokens name the published key');
 });

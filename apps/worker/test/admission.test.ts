@@ -4,10 +4,10 @@ import { eventually, sleep, startWorker, workerContext } from './helper.js';
 
 t.test('the tick admits first come first served, never above maxActive, and expires active tokens', async (t) => {
   const context = await workerContext(t);
-  const { waitingRoom, redis, config } = context;
+  const { redis, config, issuer, waitingRoom } = context;
   const keys = queueKeys(config.REDIS_PREFIX, 'fifo');
   // Paused while the line forms, so that arrival order alone decides.
-  await waitingRoom.configure('fifo', { maxActive: 3, activeTtlSeconds: 1, paused: true });
+  await issuer.configure('fifo', { maxActive: 3, activeTtlSeconds: 1, paused: true });
   const fans: Awaited<ReturnType<typeof context.issuer.join>>[] = [];
   for (let i = 0; i < 9; i++) fans.push(await context.issuer.join('fifo', `fan-${i}`));
   t.ok(fans.every((f) => f.status === 'WAITING'));
@@ -28,7 +28,7 @@ t.test('the tick admits first come first served, never above maxActive, and expi
     }
   })();
 
-  await waitingRoom.configure('fifo', { paused: false });
+  await issuer.configure('fifo', { paused: false });
   const firstTurn = await eventually(
     async () => (await waitingRoom.status('fifo', fans[0]!.claims))?.status === 'ACTIVE',
   );

@@ -4,7 +4,7 @@ import { createTokenIssuer, setupTestContext, type TestContext } from '@concert/
 import type { Db, Sql } from '@concert/db';
 import worker from '../src/app.js';
 
-const FAST_TICKS = { ADMIT_INTERVAL_MS: 50, RELEASE_INTERVAL_MS: 200, HOUSEKEEPING_INTERVAL_MS: 1000 };
+const FAST_TICKS = { ADMIT_INTERVAL_MS: 50, RELEASE_INTERVAL_MS: 200, SWEEP_INTERVAL_MS: 1000 };
 
 /** Starts one worker instance on the given context (several may share one). */
 export async function startWorker(t: Test, context: TestContext) {
@@ -18,8 +18,9 @@ export async function startWorker(t: Test, context: TestContext) {
 /** A context with its own database and Redis prefix, fast ticks, and a token issuer. */
 export async function workerContext(t: Test, env: Record<string, string | number> = {}) {
   const context = await setupTestContext(t, { database: true, env: { ...FAST_TICKS, ...env } });
-  const issuer = await createTokenIssuer(t, context.config);
-  return { ...context, db: context.db as Db, sql: context.sql as Sql, issuer, waitingRoom: issuer.waitingRoom };
+  const sql = context.sql as Sql;
+  const issuer = await createTokenIssuer(t, context.config, { sql });
+  return { ...context, db: context.db as Db, sql, issuer, waitingRoom: issuer.waitingRoom };
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

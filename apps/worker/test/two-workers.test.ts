@@ -11,7 +11,7 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
   const [schedule] = await db.schedule.findMany({ where: { concertId: concert.id }, orderBy: { startsAt: 'asc' } });
   const maxActive = 4;
   const keys = queueKeys(config.REDIS_PREFIX, concert.queueId);
-  await waitingRoom.configure(concert.queueId, { maxActive, activeTtlSeconds: 2, paused: true });
+  await issuer.configure(concert.queueId, { maxActive, activeTtlSeconds: 2, paused: true });
 
   // 30 lapsed holds for the sweep to find (HOLD 1 s), made before the workers start.
   for (let seatNo = 21; seatNo <= 50; seatNo++) {
@@ -29,7 +29,7 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
   const fans: Awaited<ReturnType<typeof issuer.join>>[] = [];
   for (let i = 0; i < 24; i++) fans.push(await issuer.join(concert.queueId, `fan-${i}`));
   const [one, two] = [await startWorker(t, context), await startWorker(t, context)];
-  await waitingRoom.configure(concert.queueId, { paused: false });
+  await issuer.configure(concert.queueId, { paused: false });
 
   const admittedOrder: string[] = [];
   let highest = 0;
@@ -68,7 +68,12 @@ t.test('two worker instances on one Redis and database, while fans join, leave a
         holdSeconds: 60,
         maxHolds: 4,
       });
-      await payReservations({ sql, userId: fan.userId, reservationIds: [held.reservationId] });
+      await payReservations({
+        sql,
+        userId: fan.userId,
+        queueId: concert.queueId,
+        reservationIds: [held.reservationId],
+      });
       await waitingRoom.remove(fan.queueId, fan.claims);
       paid++;
     }

@@ -2,6 +2,8 @@ import createError from '@fastify/error';
 
 /** The booking service's error catalog: the contract's `code`s, one place, never reused. */
 export const BookingErrors = {
+  TOKEN_NOT_ACTIVE: createError('TOKEN_NOT_ACTIVE', 'Queue token is still waiting in line', 403),
+  TOKEN_WRONG_QUEUE: createError('TOKEN_WRONG_QUEUE', 'Queue token belongs to another queue', 403),
   CONCERT_NOT_FOUND: createError('CONCERT_NOT_FOUND', 'Concert %s not found', 404),
   SCHEDULE_NOT_FOUND: createError('SCHEDULE_NOT_FOUND', 'Schedule %s not found for this concert', 404),
   SEAT_NOT_FOUND: createError('SEAT_NOT_FOUND', 'Seat %s does not exist on this date', 404),
@@ -19,3 +21,4 @@ export const BookingErrors = {
     422,
   ),
 };
+export type BookingErrorCode = keyof typeof BookingErrors;

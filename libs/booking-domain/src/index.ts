@@ -1,4 +1,4 @@
-export { BookingErrors } from './errors.js';
+export { BookingErrors, type BookingErrorCode } from './errors.js';
 export { listConcerts } from './concerts/list-concerts.js';
 export { createConcertDirectory, type ConcertDirectory } from './concerts/concert-directory.js';
 export { listSchedules } from './concerts/list-schedules.js';
@@ -9,12 +9,17 @@ export { cancelReservation } from './reservations/cancel-reservation.js';
 export { releaseLapsedHolds } from './reservations/release-lapsed-holds.js';
 export { toReservationView, type ReservationView, type ReservationStatus } from './reservations/reservation-view.js';
 export { getBalance } from './points/get-balance.js';
-export { chargePoints, chargeRequest, type BalanceView } from './points/charge-points.js';
+export { chargePoints, type BalanceView } from './points/charge-points.js';
 export { listTransactions, LEDGER_PAGE_SIZE } from './points/list-transactions.js';
-export { payReservations, paymentRequest, type PaymentView } from './payments/pay-reservations.js';
+export { payReservations, type PaymentView } from './payments/pay-reservations.js';
 export {
+  IDEMPOTENT_WRITES,
   withIdempotency,
   findStoredResponse,
-  requestHash,
+  forgetIdempotencyRecords,
+  requestFingerprint,
+  type IdempotencyScope,
+  type IdempotencyKey,
+  type IdempotentRequest,
   type StoredResponse,
-} from './idempotency/with-idempotency.js';
+} from './idempotency/idempotency.js';

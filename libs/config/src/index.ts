@@ -1,2 +1,9 @@
 export { configSchema, type Config } from './schema.js';
-export { loadConfig, loadConfigOrExit, ConfigError } from './load-config.js';
+export {
+  loadConfig,
+  loadConfigOrExit,
+  requireSettings,
+  checkAll,
+  ConfigError,
+  type Requirement,
+} from './load-config.js';

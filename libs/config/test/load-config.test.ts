@@ -1,5 +1,5 @@
 import t from 'tap';
-import { loadConfig, ConfigError } from '../src/index.js';
+import { loadConfig, requireSettings, ConfigError } from '../src/index.js';
 
 t.test('applies the defaults of DESIGN.md', async (t) => {
   const config = loadConfig({});
@@ -37,4 +37,42 @@ t.test('refuses bad values with a message naming the variable', async (t) => {
   t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), { message: /DATABASE_URL/ });
   t.throws(() => loadConfig({ ADMIN_API_KEY: 'short' }), { message: /ADMIN_API_KEY/ });
   t.throws(() => loadConfig({ MAX_CHARGE: '10', MAX_BALANCE: '5' }), ConfigError);
+});
+
+t.test('says each problem once, on one line, with what the setting accepts', async (t) => {
+  const error = t.throws(() =>
+    loadConfig({ LOG_LEVEL: 'verbose', GATEWAY_PORT: 'x', DEV_IDENTITY: 'maybe' }),
+  ) as ConfigError;
+  const lines = error.message.split('\n');
+  t.equal(lines.length, 3, 'one line per bad setting, not one per schema branch');
+  t.ok(
+    lines.includes('LOG_LEVEL="verbose" is not valid: expected one of fatal, error, warn, info, debug, trace, silent'),
+  );
+  t.ok(lines.includes('GATEWAY_PORT="x" is not valid: expected an integer from 0 to 65535'));
+  t.ok(lines.includes('DEV_IDENTITY="maybe" is not valid: expected true or false'));
+});
+
+t.test('never echoes a secret in an error', async (t) => {
+  const error = t.throws(() => loadConfig({ ADMIN_API_KEY: 'hunter2' })) as ConfigError;
+  t.match(error.message, /ADMIN_API_KEY=\(hidden\) is not valid: expected at least 16 characters/);
+  t.notMatch(error.message, /hunter2/);
+});
+
+t.test('the development login is refused in production', async (t) => {
+  t.throws(() => loadConfig({ DEV_IDENTITY: 'true', NODE_ENV: 'production' }), {
+    name: 'ConfigError',
+    message: /DEV_IDENTITY=true is refused with NODE_ENV=production/,
+  });
+  t.equal(loadConfig({ DEV_IDENTITY: 'true' }).DEV_IDENTITY, true, 'fine elsewhere');
+});
+
+t.test('requireSettings names every missing setting with the reason', async (t) => {
+  const config = loadConfig({});
+  const error = t.throws(() =>
+    requireSettings(config, [
+      { settings: 'ADMIN_API_KEY', why: 'the admin API needs it', satisfied: (c) => Boolean(c.ADMIN_API_KEY) },
+      { settings: 'HOST', why: 'always there', satisfied: (c) => Boolean(c.HOST) },
+    ]),
+  ) as ConfigError;
+  t.equal(error.message, 'ADMIN_API_KEY must be set: the admin API needs it');
 });

@@ -1,6 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client.js';
-import { createSqlPool, type Sql } from './sql.js';
+import { createSqlPool, type PoolOptions, type Sql } from './sql.js';
 
 /**
  * A Prisma client on the `pg` driver adapter (Prisma 7's Wasm engine: no native binary). Given
@@ -12,7 +12,7 @@ export function createPrismaClient(databaseUrl: string, opts: { poolSize?: numbe
 }
 
 /** Prisma and the raw pool over the same connections. Close with `close()`. */
-export function createDatabase(databaseUrl: string, opts: { poolSize?: number } = {}) {
+export function connectDatabase(databaseUrl: string, opts: PoolOptions = {}) {
   const sql = createSqlPool(databaseUrl, opts);
   const db = createPrismaClient(databaseUrl, { pool: sql });
   return {

@@ -1,7 +1,14 @@
-export { createPrismaClient, createDatabase, type Db } from './client.js';
-export { createSqlPool, inTransaction, rows, type Sql, type SqlExecutor } from './sql.js';
+export { createPrismaClient, connectDatabase, type Db } from './client.js';
+export { createSqlPool, inTransaction, rows, type Sql, type SqlExecutor, type PoolOptions } from './sql.js';
 export { ensureDatabase, dropDatabase } from './create-database.js';
 export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
-export { seedDemoData, seedDemoSystem, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE } from './seed.js';
-export { prismaPlugin } from './plugin.js';
+export { seedDemoData, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE, DEFAULT_QUEUE_SETTINGS } from './seed.js';
+export {
+  saveQueueSettings,
+  findQueueSettings,
+  listQueueSettings,
+  queueDefaultsOf,
+  type QueueDefaults,
+} from './queue-settings.js';
+export { databasePlugin } from './plugin.js';
 export type * from './generated/prisma/client.js';

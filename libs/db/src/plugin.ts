@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createDatabase, type Db } from './client.js';
+import { connectDatabase, type Db } from './client.js';
 import type { Sql } from './sql.js';
 
 declare module 'fastify' {
@@ -11,11 +11,18 @@ declare module 'fastify' {
 }
 
 /** Decorates the app with Prisma (`db`) and the shared pg pool (`sql`), closed when the app closes. */
-async function database(app: FastifyInstance, opts: { databaseUrl: string; poolSize: number }) {
-  const { db, sql, close } = createDatabase(opts.databaseUrl, { poolSize: opts.poolSize });
+async function database(
+  app: FastifyInstance,
+  opts: { databaseUrl: string; poolSize: number; connectTimeoutMs: number },
+) {
+  const { db, sql, close } = connectDatabase(opts.databaseUrl, {
+    poolSize: opts.poolSize,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    onConnectionError: (err) => app.log.warn({ err: { message: err.message } }, 'postgres connection lost'),
+  });
   app.decorate('db', db);
   app.decorate('sql', sql);
   app.addHook('onClose', close);
 }
 
-export const prismaPlugin = fp(database, { name: 'prisma', fastify: '5.x' });
+export const databasePlugin = fp(database, { name: 'database', fastify: '5.x' });

@@ -1,7 +1,5 @@
-import type { Config } from '@concert/config';
-import { connectWaitingRoom } from '@concert/queue';
-import { createPrismaClient } from './client.js';
 import type { Db } from './client.js';
+import type { QueueDefaults } from './queue-settings.js';
 
 export const DEMO_CONCERT = { title: 'The Waiting Room World Tour', queueId: 'demo-tour' } as const;
 export const DEMO_SEATS_PER_SCHEDULE = 50;
@@ -16,13 +14,29 @@ function demoSeatPrice(seatNo: number): number {
   return 90_000;
 }
 
+/** DESIGN.md's queue defaults, for a seed run without a configuration at hand (tests). */
+export const DEFAULT_QUEUE_SETTINGS: QueueDefaults = {
+  maxActive: 100,
+  activeTtlSeconds: 600,
+  abandonAfterSeconds: 300,
+};
+
 /**
- * Demo data, idempotent: the demo concert, and as many future dates (50 seats each) as it takes
- * to have three. Safe to run at every start and from several processes at once.
+ * Demo data, idempotent: the demo concert and its queue (created with `queueDefaults`; an
+ * operator's later changes are kept), and as many future dates (50 seats each) as it takes to have
+ * three. PostgreSQL only: the waiting room copies the queue into Redis when it first meets it.
+ * Safe to run at every start and from several processes at once.
  */
-export async function seedDemoData(db: Db, now = new Date()) {
+export async function seedDemoData(db: Db, opts: { now?: Date; queueDefaults?: QueueDefaults } = {}) {
+  const now = opts.now ?? new Date();
+  const defaults = opts.queueDefaults ?? DEFAULT_QUEUE_SETTINGS;
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK_ID})`;
+    await tx.queue.upsert({
+      where: { id: DEMO_CONCERT.queueId },
+      create: { id: DEMO_CONCERT.queueId, ...defaults },
+      update: {},
+    });
     const concert = await tx.concert.upsert({
       where: { queueId: DEMO_CONCERT.queueId },
       create: DEMO_CONCERT,
@@ -49,23 +63,4 @@ export async function seedDemoData(db: Db, now = new Date()) {
     }
     return { concert, createdSchedules: created };
   });
-}
-
-/**
- * The demo data and its queue: seeds PostgreSQL, then registers the concert's queue in Redis
- * (the gateway only knows registered queues) unless it is already there, keeping an operator's
- * later changes. What `npm run db:seed` and `npm start` run.
- */
-export async function seedDemoSystem(config: Config) {
-  const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
-  const { redis, waitingRoom } = connectWaitingRoom(config);
-  try {
-    const { concert, createdSchedules } = await seedDemoData(db);
-    // Creates the queue if missing; an operator's later settings are kept.
-    const { created: registered } = await waitingRoom.configure(concert.queueId, {});
-    return { concert, createdSchedules, registered };
-  } finally {
-    await db.$disconnect();
-    redis.disconnect();
-  }
 }

@@ -9,10 +9,27 @@ export type Sql = pg.Pool;
 /** What a statement runs on: the pool (autocommit) or a transaction's client. */
 export type SqlExecutor = pg.Pool | pg.PoolClient;
 
-export function createSqlPool(databaseUrl: string, opts: { poolSize?: number } = {}): Sql {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.poolSize ?? 10 });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+export type PoolOptions = {
+  poolSize?: number;
+  /** How long to wait for a free connection (or a new one) before failing (then: 503, not a hang). */
+  connectTimeoutMs?: number;
+  /** Told about connections that broke (a restart, `pg_terminate_backend`): logging only. */
+  onConnectionError?: (error: Error) => void;
+};
+
+export function createSqlPool(databaseUrl: string, opts: PoolOptions = {}): Sql {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+  });
+  const onError = opts.onConnectionError ?? (() => {});
+  // pg emits `error` on a client whose server connection ends; without a listener that error
+  // kills the process. The pool listens only while a client is idle, so every client gets a
+  // listener of its own for its whole life (checked out in a transaction included): the query in
+  // flight then fails with the connection error, which answers 503, and the pool replaces it.
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 

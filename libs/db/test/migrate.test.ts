@@ -67,6 +67,7 @@ t.test('applies pending migrations once, recorded the way Prisma Migrate records
       'payment',
       'point_balance',
       'point_transaction',
+      'queue',
       'reservation',
       'schedule',
       'seat',

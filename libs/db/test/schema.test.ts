@@ -30,7 +30,22 @@ async function migratedDatabase(t: { teardown(fn: () => unknown): void }) {
 t.test('every model round-trips through the generated client', async (t) => {
   const { db } = await migratedDatabase(t);
 
-  const concert = await db.concert.create({ data: { title: 'T', queueId: 'q-schema' } });
+  const queue = await db.queue.create({
+    data: {
+      id: 'q-schema',
+      maxActive: 5,
+      activeTtlSeconds: 60,
+      abandonAfterSeconds: 300,
+      opensAt: new Date(),
+      maxActivePerSeat: 1.5,
+    },
+  });
+  t.match(queue, { paused: false, admitPerMinute: null, maxActivePerSeat: 1.5 });
+  await t.rejects(
+    db.concert.create({ data: { title: 'T', queueId: 'no-such-queue' } }),
+    "a concert's queue must be a stored queue",
+  );
+  const concert = await db.concert.create({ data: { title: 'T', queueId: queue.id } });
   const schedule = await db.schedule.create({
     data: { concertId: concert.id, startsAt: new Date(Date.now() + 86_400_000) },
   });
@@ -94,5 +109,9 @@ t.test('the demo seed is idempotent: one concert, three future dates of 50 seats
     t.ok(schedule.seats.every((s) => s.price > 0));
   }
   const later = new Date(schedules[0]!.startsAt.getTime() + 1000);
-  t.equal((await seedDemoData(db, later)).createdSchedules.length, 1, 'when a date passes, a new one is added');
+  t.equal(
+    (await seedDemoData(db, { now: later })).createdSchedules.length,
+    1,
+    'when a date passes, a new one is added',
+  );
 });

@@ -20,6 +20,14 @@ function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, service
   };
 }
 
+/** `TRUST_PROXY`: "true", "false", a hop count, or addresses/CIDRs of the trusted proxies. */
+function trustProxyOption(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  // A hop count: Fastify (proxy-addr) takes a number, though its types only list the others.
+  if (/^\d+$/.test(value)) return Number(value) as unknown as boolean;
+  return value.split(',').map((entry) => entry.trim());
+}
+
 /** Fastify options of every service: request ids, strict validation, small bodies, clean closing. */
 function serverOptions(config: Config, serviceName: string): FastifyServerOptions {
   return {
@@ -30,8 +38,11 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
       return typeof incoming === 'string' && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    // No type coercion: `{"userId": 123}` is a wrong type (400), not the string "123".
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+    // Only behind a proxy that sets X-Forwarded-For is the client's address taken from it.
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
+    // No type coercion (`{"amount": "5"}` is a wrong type, 400), and unknown properties are refused
+    // rather than silently dropped (which also keeps `oneOf` bodies exact).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     pluginTimeout: 30_000,
@@ -43,6 +54,11 @@ export function createServer(config: Config, serviceName: string, overrides: Fas
   const app = Fastify({ ...serverOptions(config, serviceName), ...overrides }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  // Nothing a cache should keep unless a route says so: answers carry tokens and personal state.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
   });
   return app;
 }

@@ -38,7 +38,7 @@ t.test('every error has the contract shape with a stable code', async (t) => {
     [
       'too large',
       { method: 'POST', url: '/echo', payload: { n: 1, pad: 'x'.repeat(BODY_LIMIT_BYTES) } },
-      400,
+      413,
       'BODY_TOO_LARGE',
     ],
     [

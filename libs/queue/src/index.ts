@@ -2,20 +2,23 @@ export { queueKeys, queueRegistryKey, type QueueKeys } from './keys.js';
 export {
   createWaitingRoom,
   estimateWaitSeconds,
+  pollAfterSeconds,
   type WaitingRoom,
   type QueueSettings,
+  type QueueSettingsLoader,
   type QueueFigures,
   type Placement,
   type JoinResult,
   type TokenRef,
   type TokenStatus,
 } from './waiting-room.js';
-export { createRedis, type RedisClient } from './redis.js';
-export { QueueErrors } from './errors.js';
-export { QUEUE_ID_PATTERN, USER_ID_PATTERN } from './ids.js';
+export { createRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
+export { QueueErrors, type QueueErrorCode } from './errors.js';
+export { issueQueueToken } from './issue-token.js';
 export {
   waitingRoomFastifyPlugin,
   waitingRoomOptions,
+  redisConnectionOf,
   connectWaitingRoom,
   type WaitingRoomPluginOptions,
 } from './plugin.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Cluster } from 'ioredis';
 import { createRedis, createWaitingRoom, queueKeys } from '../src/index.js';
+import { queueSettings } from './settings.js';
 
 const hasRedisServer = (() => {
   try {
@@ -87,10 +88,11 @@ t.test(
   { skip: !hasRedisServer && 'redis-server is not installed' },
   async (t) => {
     const nodes = await startCluster(t);
-    const redis = createRedis('redis://unused', {}, nodes);
+    const redis = createRedis({ url: 'redis://unused', clusterNodes: nodes });
     t.ok(redis instanceof Cluster, 'REDIS_CLUSTER_NODES gives a cluster client');
     t.teardown(() => redis.disconnect());
-    const room = createWaitingRoom({ redis, prefix: 'wr', defaults: { maxActive: 3, activeTtlSeconds: 60 } });
+    await new Promise((resolve) => redis.once('ready', resolve));
+    const room = createWaitingRoom({ redis, prefix: 'wr' });
 
     // Queues whose hash tags land on different slots (and so, most likely, different nodes).
     const queues = ['alpha', 'bravo', 'charlie', 'delta'];
@@ -107,7 +109,7 @@ t.test(
     );
     t.ok(slots.size > 1, `the queues hash to ${slots.size} different slots`);
 
-    for (const queueId of queues) await room.configure(queueId, { maxActive: 3 });
+    for (const queueId of queues) await room.configure(queueId, queueSettings({ maxActive: 3, activeTtlSeconds: 60 }));
     t.same((await room.queueIds()).sort(), queues.sort(), 'the registry key works alone');
 
     const joined = await Promise.all(

@@ -2,6 +2,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { resolveTestServices } from '@concert/test-services';
 import { createRedis, createWaitingRoom, estimateWaitSeconds, queueKeys } from '../src/index.js';
+import { queueSettings } from './settings.js';
 
 t.test('every key of a queue shares its hash tag', async (t) => {
   const keys = Object.values(queueKeys('wr', 'tour-2027'));
@@ -24,17 +25,13 @@ t.test('ETA: measured rate when there is one, else batches of maxActive per acti
 t.test('the tick measures the admission rate the ETA uses', async (t) => {
   const { redisUrl } = await resolveTestServices();
   const config = { REDIS_PREFIX: `test:${randomUUID().slice(0, 8)}` };
-  const redis = createRedis(redisUrl);
+  const redis = createRedis(redisUrl, { enableOfflineQueue: true });
   t.teardown(async () => {
     await redis.del(...Object.values(queueKeys(config.REDIS_PREFIX, 'r')), `${config.REDIS_PREFIX}:queues`);
     redis.disconnect();
   });
-  const room = createWaitingRoom({
-    redis,
-    prefix: config.REDIS_PREFIX,
-    defaults: { maxActive: 2, activeTtlSeconds: 600 },
-  });
-  await room.configure('r', { maxActive: 2 });
+  const room = createWaitingRoom({ redis, prefix: config.REDIS_PREFIX });
+  await room.configure('r', queueSettings({ maxActive: 2 }));
   for (let i = 0; i < 6; i++) await room.join('r', `u${i}`);
   await room.tick('r');
   const before = await room.join('r', 'u5');

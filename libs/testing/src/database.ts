@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDatabase, migrate, readMigrations, type Db, type Sql } from '@concert/db';
+import { connectDatabase, migrate, readMigrations, type Db, type Sql } from '@concert/db';
 import { createHash } from 'node:crypto';
 
 const TEMPLATE_LOCK_ID = 7_240_112_028;
@@ -68,7 +68,7 @@ export async function createTestDatabase(serverUrl: string, opts: { poolSize?: n
     }
   });
   const url = withDatabase(serverUrl, name);
-  const { db, sql, close } = createDatabase(url, { poolSize: opts.poolSize ?? 20 });
+  const { db, sql, close } = connectDatabase(url, { poolSize: opts.poolSize ?? 20 });
   return {
     url,
     name,

@@ -1,37 +1,45 @@
-import Fastify from 'fastify';
 import type { Config } from '@concert/config';
-import { connectWaitingRoom } from '@concert/queue';
-import { loadSigningKey, queueTokensPlugin } from '@concert/tokens';
+import type { QueueSettingsChange } from '@concert/contract';
+import { queueDefaultsOf, saveQueueSettings, type Sql } from '@concert/db';
+import { connectWaitingRoom, issueQueueToken } from '@concert/queue';
+import { createQueueTokenSigner, readPem, signingKeyFrom } from '@concert/tokens';
 import type { TapLike } from './context.js';
 
 /**
- * Issues queue tokens the way the gateway does (same waiting-room script, same signer), for
- * tests of the services that consume them, without depending on the gateway app.
+ * Issues queue tokens the way the gateway does (`issueQueueToken`: the same script, the same
+ * signer), for tests of the services that consume them, without the gateway app. `configure`
+ * stores a queue's settings as the admin API does: PostgreSQL, then Redis.
  */
-export async function createTokenIssuer(t: TapLike, config: Config) {
+export async function createTokenIssuer(t: TapLike, config: Config, opts: { sql: Sql }) {
   const { redis, waitingRoom } = connectWaitingRoom(config);
-  const signer = Fastify({ logger: false });
-  await signer.register(queueTokensPlugin, { key: loadSigningKey(config), ttlSeconds: config.TOKEN_TTL_SECONDS });
-  await signer.ready();
-  t.teardown(async () => {
-    await signer.close();
-    redis.disconnect();
+  t.teardown(() => redis.disconnect());
+  const signingPem = readPem({ text: config.TOKEN_PRIVATE_KEY, file: config.TOKEN_PRIVATE_KEY_FILE })!;
+  const signer = createQueueTokenSigner(signingKeyFrom(signingPem, 'TOKEN_PRIVATE_KEY'), {
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
   });
+  const defaults = queueDefaultsOf(config);
 
   return {
     waitingRoom,
+    signer,
+    /** Creates or changes a queue (missing settings take the configuration's defaults). */
+    async configure(queueId: string, change: QueueSettingsChange = {}) {
+      const { settings } = await saveQueueSettings(opts.sql, queueId, change, defaults);
+      const { queueId: _id, ...values } = settings;
+      await waitingRoom.configure(queueId, values);
+      return settings;
+    },
     /** Joins `queueId` as `userId`; returns the signed token, its state and an auth header. */
     async join(queueId: string, userId: string) {
-      const joined = await waitingRoom.join(queueId, userId);
-      if (!joined) throw new Error(`queue ${queueId} is not configured`);
-      const token = signer.queueTokens.sign({ userId, queueId, tokenId: joined.tokenId, issuedAt: joined.issuedAt });
+      const issued = await issueQueueToken({ waitingRoom, signer }, queueId, userId);
+      if (!issued) throw new Error(`queue ${queueId} is not configured`);
       return {
         userId,
         queueId,
-        token,
-        status: joined.status,
-        claims: { userId, tokenId: joined.tokenId, issuedAt: joined.issuedAt },
-        headers: { authorization: `Bearer ${token}` },
+        token: issued.token,
+        status: issued.status,
+        claims: { userId, tokenId: issued.tokenId, issuedAt: issued.issuedAt },
+        headers: { authorization: `Bearer ${issued.token}` },
       };
     },
   };

@@ -1,10 +1,39 @@
+export { TokenErrors, type TokenErrorCode } from './errors.js';
 export {
   TOKEN_ALGORITHM,
+  JWKS_REFETCH_COOLDOWN_MS,
   ensureLocalKeyPair,
-  loadSigningKey,
-  loadVerificationKey,
+  readPem,
+  signingKeyFrom,
+  verificationKeyFrom,
+  type LocalKeyName,
   type SigningKey,
   type VerificationKey,
   type PublicJwk,
 } from './keys.js';
-export { queueTokensPlugin, type QueueTokenClaims } from './plugin.js';
+export { bearerToken, peekClaims } from './bearer.js';
+export {
+  createQueueTokenSigner,
+  createQueueTokenVerifier,
+  type QueueTokenClaims,
+  type QueueTokenIdentity,
+  type QueueTokenSigner,
+  type QueueTokenVerifier,
+  type QueueTokenKeySource,
+} from './queue-tokens.js';
+export {
+  createIdentityVerifier,
+  createDevIdentityIssuer,
+  IDENTITY_ALGORITHMS,
+  type Identity,
+  type IdentityVerifier,
+  type DevIdentityIssuer,
+} from './identity.js';
+export {
+  gatewayTokensOptions,
+  bookingTokensOptions,
+  DEV_IDENTITY_ISSUER,
+  DEV_IDENTITY_AUDIENCE,
+  type TokensOptions,
+} from './options.js';
+export { tokensPlugin } from './plugin.js';

@@ -1,16 +1,18 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '@concert/config';
 
-/** The only signing algorithm: Ed25519. Verifiers pin it; nothing else is ever accepted. */
+/**
+ * A token naming a key id the cached key set lacks makes a refetch of the JWKS, at most this
+ * often (a rotated key is picked up within about a second; random key ids cannot flood the
+ * provider).
+ */
+export const JWKS_REFETCH_COOLDOWN_MS = 1000;
+
+/** Queue tokens and development identity tokens are signed with Ed25519; verifiers pin it. */
 export const TOKEN_ALGORITHM = 'EdDSA';
 
-const LOCAL_PRIVATE_FILE = 'queue-token-ed25519.key';
-const LOCAL_PUBLIC_FILE = 'queue-token-ed25519.pub';
-
 export type PublicJwk = { kty: 'OKP'; crv: 'Ed25519'; x: string; kid: string; alg: 'EdDSA'; use: 'sig' };
-
 export type VerificationKey = { publicKeyPem: string; jwk: PublicJwk; kid: string };
 export type SigningKey = VerificationKey & { privateKeyPem: string };
 
@@ -27,10 +29,34 @@ function describePublicKey(publicKey: KeyObject): VerificationKey {
   };
 }
 
-function assertEd25519(key: KeyObject, source: string) {
+function assertEd25519(key: KeyObject, setting: string) {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new Error(`${source} must be an Ed25519 key, not ${key.asymmetricKeyType ?? key.type}`);
+    throw new Error(`${setting} must be an Ed25519 key, not ${key.asymmetricKeyType ?? key.type}`);
   }
+}
+
+/** PEM from a setting's text (`\n` escapes allowed, as in env files) or from its file. */
+export function readPem(source: { text?: string; file?: string }): string | undefined {
+  if (source.text) return source.text.replace(/\\n/g, '\n');
+  if (source.file) return readFileSync(source.file, 'utf8');
+  return undefined;
+}
+
+/** A signing key (Ed25519 private key, PEM) with its public half described as a JWK. */
+export function signingKeyFrom(privatePem: string, setting: string): SigningKey {
+  const privateKey = createPrivateKey(privatePem);
+  assertEd25519(privateKey, setting);
+  return {
+    ...describePublicKey(createPublicKey(privateKey)),
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+/** A verification key (Ed25519 public key, PEM), described as a JWK. */
+export function verificationKeyFrom(publicPem: string, setting: string): VerificationKey {
+  const publicKey = createPublicKey(publicPem);
+  assertEd25519(publicKey, setting);
+  return describePublicKey(publicKey);
 }
 
 /** Writes `content` to `path` only if no file is there yet, atomically (several processes may race). */
@@ -46,48 +72,21 @@ function writeOnce(path: string, content: string, mode: number) {
   }
 }
 
+/** The local key pairs `npm start` keeps (git-ignored): queue tokens, development identity. */
+export type LocalKeyName = 'queue-token' | 'dev-identity';
+
 /**
- * Local runs only: the key pair in `dir`, created once by whichever process gets there first and
- * then read by all (gateway signs with it, booking reads the public half).
+ * Local runs only (`npm start`; no app ever calls this): the Ed25519 key pair `name` in `dir`,
+ * created once by whichever process gets there first and then read by all.
  */
-export function ensureLocalKeyPair(dir: string): { privatePath: string; publicPath: string } {
+export function ensureLocalKeyPair(dir: string, name: LocalKeyName): { privatePath: string; publicPath: string } {
   const absolute = resolve(dir);
   mkdirSync(absolute, { recursive: true, mode: 0o700 });
-  const privatePath = join(absolute, LOCAL_PRIVATE_FILE);
-  const publicPath = join(absolute, LOCAL_PUBLIC_FILE);
+  const privatePath = join(absolute, `${name}-ed25519.key`);
+  const publicPath = join(absolute, `${name}-ed25519.pub`);
   const { privateKey } = generateKeyPairSync('ed25519');
   writeOnce(privatePath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600);
   const winner = createPrivateKey(readFileSync(privatePath, 'utf8'));
   writeOnce(publicPath, createPublicKey(winner).export({ format: 'pem', type: 'spki' }).toString(), 0o644);
   return { privatePath, publicPath };
-}
-
-type KeyConfig = Pick<
-  Config,
-  'TOKEN_PRIVATE_KEY' | 'TOKEN_PRIVATE_KEY_FILE' | 'TOKEN_PUBLIC_KEY' | 'TOKEN_PUBLIC_KEY_FILE' | 'TOKEN_KEY_DIR'
->;
-
-const pem = (text: string) => text.replace(/\\n/g, '\n');
-
-/** The gateway's key: `TOKEN_PRIVATE_KEY` (PEM), `TOKEN_PRIVATE_KEY_FILE`, or the local pair. */
-export function loadSigningKey(config: KeyConfig): SigningKey {
-  const privatePem = config.TOKEN_PRIVATE_KEY
-    ? pem(config.TOKEN_PRIVATE_KEY)
-    : readFileSync(config.TOKEN_PRIVATE_KEY_FILE ?? ensureLocalKeyPair(config.TOKEN_KEY_DIR).privatePath, 'utf8');
-  const privateKey = createPrivateKey(privatePem);
-  assertEd25519(privateKey, 'TOKEN_PRIVATE_KEY');
-  return {
-    ...describePublicKey(createPublicKey(privateKey)),
-    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-  };
-}
-
-/** Booking's key, public only: `TOKEN_PUBLIC_KEY` (PEM), `TOKEN_PUBLIC_KEY_FILE`, or the local pair. */
-export function loadVerificationKey(config: KeyConfig): VerificationKey {
-  const publicPem = config.TOKEN_PUBLIC_KEY
-    ? pem(config.TOKEN_PUBLIC_KEY)
-    : readFileSync(config.TOKEN_PUBLIC_KEY_FILE ?? ensureLocalKeyPair(config.TOKEN_KEY_DIR).publicPath, 'utf8');
-  const publicKey = createPublicKey(publicPem);
-  assertEd25519(publicKey, 'TOKEN_PUBLIC_KEY');
-  return describePublicKey(publicKey);
 }

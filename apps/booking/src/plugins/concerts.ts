@@ -9,7 +9,7 @@ declare module 'fastify' {
 }
 
 async function concerts(app: FastifyInstance) {
-  app.decorate('concerts', createConcertDirectory(app.db));
+  app.decorate('concerts', createConcertDirectory(app.sql));
 }
 
-export const concertsPlugin = fp(concerts, { name: 'concerts', dependencies: ['prisma'] });
+export const concertsPlugin = fp(concerts, { name: 'concerts', dependencies: ['database'] });

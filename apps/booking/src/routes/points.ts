@@ -1,64 +1,90 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { errorResponses } from '@concert/http';
-import { chargePoints, getBalance, LEDGER_PAGE_SIZE, listTransactions } from '@concert/booking-domain';
 import type { Config } from '@concert/config';
-import { bearer, idempotencyHeaders } from '../schemas/common.js';
-import { balance, chargeBody, ledger } from '../schemas/points.js';
+import { balance, chargeRequest, idempotencyHeaders, ledger } from '@concert/contract';
+import { errorResponses, HttpErrors, respond } from '@concert/http';
+import { BookingErrors, chargePoints, getBalance, LEDGER_PAGE_SIZE, listTransactions } from '@concert/booking-domain';
+import { TokenErrors } from '@concert/tokens';
 
-/** Points: balance, charges and the ledger of the token's user (any live token). */
+const account: { [scheme: string]: string[] }[] = [{ queueToken: [] }, { identityToken: [] }];
+const accountErrors = [TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED, TokenErrors.IDENTITY_INVALID];
+
+/** Points: balance, charges and the ledger of the caller (a live queue token or an identity token). */
 export default async function pointRoutes(fastify: FastifyInstance, opts: { config: Config }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('preHandler', app.requireLiveToken);
+  const { config } = opts;
+  app.addHook('onRequest', app.authenticate('account'));
 
   app.get(
     '/points',
     {
+      preHandler: app.requireLiveToken,
       schema: {
+        operationId: 'getBalance',
         tags: ['points'],
         summary: 'My balance',
-        security: bearer,
-        response: { 200: balance, ...errorResponses(401) },
+        security: account,
+        response: { 200: respond(balance, 'The balance (0 for a new user)'), ...errorResponses(...accountErrors) },
       },
     },
-    async (request) => getBalance({ sql: app.sql, userId: request.fan.claims.userId }),
+    async (request) => getBalance({ sql: app.sql, userId: request.fan.userId }),
   );
 
   app.post(
     '/points/charge',
     {
+      onRequest: app.limitRate(
+        'booking-write',
+        config.BOOKING_WRITE_RATE_LIMIT_PER_MINUTE,
+        (request) => request.fan.userId,
+      ),
+      preHandler: [
+        app.replayIdempotent('points.charge', (request) => request.body as { amount: number }),
+        app.requireLiveToken,
+      ],
       schema: {
+        operationId: 'chargePoints',
         tags: ['points'],
-        summary: `Add points (1..${opts.config.MAX_CHARGE} per charge; balance at most ${opts.config.MAX_BALANCE})`,
-        security: bearer,
+        summary: `Add points (1..${config.MAX_CHARGE} per charge; balance at most ${config.MAX_BALANCE})`,
+        security: account,
         headers: idempotencyHeaders,
-        body: chargeBody(opts.config.MAX_CHARGE),
-        response: { 200: balance, ...errorResponses(400, 401, 422) },
+        body: chargeRequest(config.MAX_CHARGE),
+        response: {
+          200: respond(balance, 'Charged (or, with a used Idempotency-Key, the first answer again)'),
+          ...errorResponses(
+            ...accountErrors,
+            HttpErrors.VALIDATION_ERROR,
+            HttpErrors.RATE_LIMITED,
+            BookingErrors.BALANCE_LIMIT_EXCEEDED,
+            BookingErrors.IDEMPOTENCY_KEY_REUSED,
+          ),
+        },
       },
     },
     async (request, reply) => {
       const result = await chargePoints({
         sql: app.sql,
-        userId: request.fan.claims.userId,
+        userId: request.fan.userId,
         amount: request.body.amount,
-        maxBalance: opts.config.MAX_BALANCE,
+        maxBalance: config.MAX_BALANCE,
         idempotencyKey: request.headers['idempotency-key'],
       });
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(result.statusCode as 200).send(result.body);
+      return reply.sendStored(result);
     },
   );
 
   app.get(
     '/points/transactions',
     {
+      preHandler: app.requireLiveToken,
       schema: {
+        operationId: 'listTransactions',
         tags: ['points'],
         summary: `My ledger, newest first (the latest ${LEDGER_PAGE_SIZE})`,
-        security: bearer,
-        response: { 200: ledger, ...errorResponses(401) },
+        security: account,
+        response: { 200: respond(ledger, 'Ledger entries'), ...errorResponses(...accountErrors) },
       },
     },
-    async (request) => listTransactions({ db: app.db, userId: request.fan.claims.userId }),
+    async (request) => listTransactions({ sql: app.sql, userId: request.fan.userId }),
   );
 }

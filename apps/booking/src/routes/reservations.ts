@@ -1,44 +1,66 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { errorResponses } from '@concert/http';
-import { cancelReservation, getReservation } from '@concert/booking-domain';
-import { bearer } from '../schemas/common.js';
-import { reservation, reservationParams } from '../schemas/reservations.js';
+import type { Config } from '@concert/config';
+import { reservation, reservationParams } from '@concert/contract';
+import { errorResponses, HttpErrors, noContent, respond } from '@concert/http';
+import { BookingErrors, cancelReservation, getReservation } from '@concert/booking-domain';
+import { TokenErrors } from '@concert/tokens';
 
-/** A fan's own reservations (any live token). Another user's reservation is 404, never 403. */
-export default async function reservationRoutes(fastify: FastifyInstance) {
+const account: { [scheme: string]: string[] }[] = [{ queueToken: [] }, { identityToken: [] }];
+const accountErrors = [TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED, TokenErrors.IDENTITY_INVALID];
+
+/** A fan's own reservations (a live queue token or an identity token). Another user's is 404, never 403. */
+export default async function reservationRoutes(fastify: FastifyInstance, opts: { config: Config }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRequest', app.authenticate('account'));
   app.addHook('preHandler', app.requireLiveToken);
 
   app.get(
     '/reservations/:reservationId',
     {
       schema: {
+        operationId: 'getReservation',
         tags: ['reservations'],
         summary: 'One of my reservations',
-        security: bearer,
+        security: account,
         params: reservationParams,
-        response: { 200: reservation, ...errorResponses(400, 401, 404) },
+        response: {
+          200: respond(reservation, 'The reservation'),
+          ...errorResponses(...accountErrors, BookingErrors.RESERVATION_NOT_FOUND),
+        },
       },
     },
-    async (request) => getReservation({ sql: app.sql, userId: request.fan.claims.userId, ...request.params }),
+    async (request) => getReservation({ sql: app.sql, userId: request.fan.userId, ...request.params }),
   );
 
   app.delete(
     '/reservations/:reservationId',
     {
+      onRequest: app.limitRate(
+        'booking-write',
+        opts.config.BOOKING_WRITE_RATE_LIMIT_PER_MINUTE,
+        (request) => request.fan.userId,
+      ),
       schema: {
+        operationId: 'cancelReservation',
         tags: ['reservations'],
         summary: 'Give up a hold; the seat is free again',
-        security: bearer,
+        security: account,
         params: reservationParams,
-        response: { 204: Type.Null({ description: 'Cancelled' }), ...errorResponses(400, 401, 404, 409) },
+        response: {
+          204: noContent('Cancelled'),
+          ...errorResponses(
+            ...accountErrors,
+            HttpErrors.RATE_LIMITED,
+            BookingErrors.RESERVATION_NOT_FOUND,
+            BookingErrors.RESERVATION_NOT_HELD,
+          ),
+        },
       },
     },
     async (request, reply) => {
-      await cancelReservation({ sql: app.sql, userId: request.fan.claims.userId, ...request.params });
-      return reply.code(204).send(null);
+      await cancelReservation({ sql: app.sql, userId: request.fan.userId, ...request.params });
+      return reply.code(204).send();
     },
   );
 }

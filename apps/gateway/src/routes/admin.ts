@@ -1,42 +1,128 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '@concert/config';
+import {
+  isQueueId,
+  queueOverview,
+  queueOverviewList,
+  queueParams,
+  queueSettings,
+  queueSettingsChange,
+  queueUserParams,
+  type QueueOverview,
+  type QueueSettings,
+} from '@concert/contract';
+import { adminKeyGuard, errorResponses, HttpErrors, noContent, respond } from '@concert/http';
 import { QueueErrors } from '@concert/queue';
-import { errorResponses } from '@concert/http';
-import { queueParams, queueSettings, queueSettingsBody } from '../schemas/queues.js';
+import { findQueueSettings, listQueueSettings, queueDefaultsOf, saveQueueSettings } from '@concert/db';
 
-// Hashing first gives equal lengths, so the comparison takes the same time whatever was sent.
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const adminKey = [{ adminKey: [] }];
 
-/** Operators' queue settings, behind `X-Admin-Key`. */
-export default async function adminRoutes(fastify: FastifyInstance, opts: { adminApiKey: string }) {
+/** Operators' queue settings and controls, behind `X-Admin-Key`. */
+export default async function adminRoutes(fastify: FastifyInstance, opts: { config: Config }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const expected = digest(opts.adminApiKey);
+  app.addHook('onRequest', adminKeyGuard(opts.config.ADMIN_API_KEY!));
+  const defaults = queueDefaultsOf(opts.config);
 
-  app.addHook('onRequest', async (request) => {
-    const given = request.headers['x-admin-key'];
-    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
-      throw new QueueErrors.ADMIN_KEY_INVALID();
-    }
-  });
+  /** Stored settings with the live figures from Redis. */
+  async function overview(settings: QueueSettings): Promise<QueueOverview> {
+    const { queueId, ...stored } = settings;
+    const figures = await app.waitingRoom.figures(queueId);
+    if (!figures) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
+    return { queueId, ...stored, ...figures, seatsLeft: null, admittedTotal: 0, abandonedTotal: 0 };
+  }
 
   app.put(
     '/admin/queues/:queueId',
     {
       schema: {
+        operationId: 'putQueue',
         tags: ['admin'],
-        summary: 'Create a queue or change its settings (fields left out keep their value or default)',
-        security: [{ adminKey: [] }],
+        summary: 'Create a queue or change its settings (fields left out keep their value, or take the default)',
+        security: adminKey,
         params: queueParams,
-        body: queueSettingsBody,
-        response: { 200: queueSettings, ...errorResponses(400, 401) },
+        body: queueSettingsChange,
+        response: {
+          200: respond(queueSettings, 'The stored settings'),
+          ...errorResponses(HttpErrors.VALIDATION_ERROR, HttpErrors.ADMIN_KEY_INVALID),
+        },
       },
     },
     async (request) => {
       const { queueId } = request.params;
-      const { created, ...settings } = await app.waitingRoom.configure(queueId, request.body);
-      request.log.info({ queueId, settings, created }, 'queue settings stored');
-      return { queueId, ...settings };
+      if (!isQueueId(queueId)) {
+        throw new HttpErrors.VALIDATION_ERROR('queueId must be 1–64 of A-Z a-z 0-9 . _ : @ -');
+      }
+      // PostgreSQL first: it is the durable copy Redis is restored from.
+      const { settings, created } = await saveQueueSettings(app.sql, queueId, request.body, defaults);
+      const { queueId: _id, ...values } = settings;
+      await app.waitingRoom.configure(queueId, values);
+      request.log.info({ queueId, settings: values, created }, 'queue settings stored');
+      return settings;
+    },
+  );
+
+  app.get(
+    '/admin/queues',
+    {
+      schema: {
+        operationId: 'listQueues',
+        tags: ['admin'],
+        summary: 'Every queue: settings and live figures',
+        security: adminKey,
+        response: {
+          200: respond(queueOverviewList, 'Every queue, by id'),
+          ...errorResponses(HttpErrors.ADMIN_KEY_INVALID),
+        },
+      },
+    },
+    async () => Promise.all((await listQueueSettings(app.sql)).map(overview)),
+  );
+
+  app.get(
+    '/admin/queues/:queueId',
+    {
+      schema: {
+        operationId: 'getQueueOverview',
+        tags: ['admin'],
+        summary: 'One queue: settings and live figures',
+        security: adminKey,
+        params: queueParams,
+        response: {
+          200: respond(queueOverview, 'The queue'),
+          ...errorResponses(HttpErrors.ADMIN_KEY_INVALID, QueueErrors.QUEUE_NOT_FOUND),
+        },
+      },
+    },
+    async (request) => {
+      const { queueId } = request.params;
+      const settings = isQueueId(queueId) ? await findQueueSettings(app.sql, queueId) : null;
+      if (!settings) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
+      return overview(settings);
+    },
+  );
+
+  app.delete(
+    '/admin/queues/:queueId/users/:userId',
+    {
+      schema: {
+        operationId: 'revokeUser',
+        tags: ['admin'],
+        summary: "End a user's token in a queue (its place, waiting or active, is freed)",
+        security: adminKey,
+        params: queueUserParams,
+        response: {
+          204: noContent('Revoked'),
+          ...errorResponses(HttpErrors.ADMIN_KEY_INVALID, QueueErrors.TOKEN_NOT_FOUND),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { queueId, userId } = request.params;
+      const revoked = isQueueId(queueId) && (await app.waitingRoom.revoke(queueId, userId));
+      if (!revoked) throw new QueueErrors.TOKEN_NOT_FOUND(userId, queueId);
+      request.log.info({ queueId, userId }, 'token revoked');
+      return reply.code(204).send();
     },
   );
 }

@@ -1,74 +1,115 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { QueueErrors, type Placement } from '@concert/queue';
-import { errorResponses } from '@concert/http';
-import { issuedToken, joinBody, queueFigures, queueParams, tokenStatus } from '../schemas/queues.js';
+import type { Config } from '@concert/config';
+import { emptyBody, isQueueId, placement, queueFigures, queueParams, queueToken } from '@concert/contract';
+import { emptyBodyAsObject, errorResponses, HttpErrors, noContent, respond } from '@concert/http';
+import { issueQueueToken, QueueErrors, type Placement } from '@concert/queue';
+import { bearerToken, TokenErrors, type Identity, type QueueTokenClaims } from '@concert/tokens';
 
-const bearer = [{ queueToken: [] }];
-
-function placementBody(queueId: string, placement: Placement) {
-  return {
-    queueId,
-    status: placement.status,
-    position: placement.position,
-    etaSeconds: placement.etaSeconds,
-    activeUntil: placement.activeUntil?.toISOString() ?? null,
-  };
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who joins: the verified identity token's user. */
+    identity: Identity;
+  }
 }
 
+const identityBearer = [{ identityToken: [] }];
+const queueBearer = [{ queueToken: [] }];
+
+const toView = (queueId: string, where: Placement) => ({ queueId, ...where });
+
 /** Joining, polling and leaving the line, and its public figures. */
-export default async function queueRoutes(fastify: FastifyInstance) {
+export default async function queueRoutes(fastify: FastifyInstance, opts: { config: Config }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { config } = opts;
+  app.decorateRequest('identity', null as unknown as Identity);
+
+  /** preHandler: the caller is who their identity token says (never a user id they name). */
+  async function authenticateIdentity(request: FastifyRequest) {
+    request.identity = await app.identity.verify(bearerToken(request));
+  }
+
+  /** The caller's queue token, which must be for the queue in the path. */
+  async function queueTokenFor(request: FastifyRequest, queueId: string): Promise<QueueTokenClaims> {
+    const claims = await app.queueTokens.verify(bearerToken(request));
+    if (claims.queueId !== queueId) throw new TokenErrors.TOKEN_INVALID();
+    return claims;
+  }
 
   app.post(
     '/queues/:queueId/tokens',
     {
+      onRequest: app.limitRate('join-address', config.ADDRESS_RATE_LIMIT_PER_MINUTE, (request) => request.ip),
+      preValidation: emptyBodyAsObject,
+      preHandler: [
+        authenticateIdentity,
+        app.limitRate('join-user', config.JOIN_RATE_LIMIT_PER_MINUTE, (request) => request.identity.userId),
+      ],
       schema: {
+        operationId: 'joinQueue',
         tags: ['queue'],
-        summary: 'Join the queue (or get back the live token this user already holds)',
+        summary: 'Join the queue as the identity token’s user',
+        description:
+          'One live token per user and queue: joining again (a refresh, a second tab or device) gives back ' +
+          'the same token and place (200). A fan who arrives while the queue is open, has room and nobody ' +
+          'waits is admitted at once.',
+        security: identityBearer,
         params: queueParams,
-        body: joinBody,
-        response: { 200: issuedToken, 201: issuedToken, ...errorResponses(400, 404) },
+        body: emptyBody,
+        response: {
+          201: respond(queueToken, 'A new place in line (or admitted at once)', {
+            location: Type.String({ description: 'Where to poll: /queues/{queueId}/tokens/me' }),
+          }),
+          200: respond(queueToken, 'You already hold a place: the same token and place as before'),
+          ...errorResponses(
+            HttpErrors.VALIDATION_ERROR,
+            TokenErrors.IDENTITY_INVALID,
+            QueueErrors.QUEUE_NOT_FOUND,
+            HttpErrors.RATE_LIMITED,
+          ),
+        },
       },
     },
     async (request, reply) => {
       const { queueId } = request.params;
-      const joined = await app.waitingRoom.join(queueId, request.body.userId);
-      if (!joined) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
-      const token = app.queueTokens.sign({
-        userId: request.body.userId,
-        queueId,
-        tokenId: joined.tokenId,
-        issuedAt: joined.issuedAt,
-      });
-      return reply.code(joined.isNew ? 201 : 200).send({ token, ...placementBody(queueId, joined) });
+      const issued = isQueueId(queueId)
+        ? await issueQueueToken(
+            { waitingRoom: app.waitingRoom, signer: app.queueTokens as Required<typeof app.queueTokens> },
+            queueId,
+            request.identity.userId,
+          )
+        : null;
+      if (!issued) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
+      const { token, tokenId: _tokenId, issuedAt: _issuedAt, isNew, ...where } = issued;
+      if (isNew) reply.code(201).header('location', `/queues/${encodeURIComponent(queueId)}/tokens/me`);
+      return { token, ...toView(queueId, where) };
     },
   );
-
-  /** The caller's token, checked against the queue in the path (another queue's token is invalid here). */
-  const claimsFor = (request: Parameters<typeof app.queueTokens.verify>[0], queueId: string) => {
-    const claims = app.queueTokens.verify(request);
-    if (claims.queueId !== queueId) throw new QueueErrors.TOKEN_INVALID();
-    return claims;
-  };
 
   app.get(
     '/queues/:queueId/tokens/me',
     {
       schema: {
+        operationId: 'pollToken',
         tags: ['queue'],
-        summary: 'Where my token stands',
-        security: bearer,
+        summary: 'Where my token stands (a poll also counts as presence)',
+        security: queueBearer,
         params: queueParams,
-        response: { 200: tokenStatus, ...errorResponses(400, 401) },
+        response: {
+          200: respond(placement, 'The placement; ask again after `pollAfterSeconds`', {
+            'retry-after': Type.Integer({ description: 'The same as pollAfterSeconds' }),
+          }),
+          ...errorResponses(TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { queueId } = request.params;
-      const placement = await app.waitingRoom.status(queueId, claimsFor(request, queueId));
-      if (!placement) throw new QueueErrors.TOKEN_EXPIRED();
-      return placementBody(queueId, placement);
+      const where = await app.waitingRoom.status(queueId, await queueTokenFor(request, queueId));
+      if (!where) throw new TokenErrors.TOKEN_EXPIRED();
+      reply.header('retry-after', where.pollAfterSeconds);
+      return toView(queueId, where);
     },
   );
 
@@ -76,18 +117,22 @@ export default async function queueRoutes(fastify: FastifyInstance) {
     '/queues/:queueId/tokens/me',
     {
       schema: {
+        operationId: 'leaveQueue',
         tags: ['queue'],
         summary: 'Leave the queue; the place (waiting or active) is freed',
-        security: bearer,
+        security: queueBearer,
         params: queueParams,
-        response: { 204: Type.Null({ description: 'Left' }), ...errorResponses(400, 401) },
+        response: {
+          204: noContent('Left; the token is dead'),
+          ...errorResponses(TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED),
+        },
       },
     },
     async (request, reply) => {
       const { queueId } = request.params;
-      const { removed } = await app.waitingRoom.remove(queueId, claimsFor(request, queueId));
-      if (!removed) throw new QueueErrors.TOKEN_EXPIRED();
-      return reply.code(204).send(null);
+      const { removed } = await app.waitingRoom.remove(queueId, await queueTokenFor(request, queueId));
+      if (!removed) throw new TokenErrors.TOKEN_EXPIRED();
+      return reply.code(204).send();
     },
   );
 
@@ -95,16 +140,22 @@ export default async function queueRoutes(fastify: FastifyInstance) {
     '/queues/:queueId',
     {
       schema: {
+        operationId: 'getQueue',
+        security: [],
         tags: ['queue'],
-        summary: 'Public figures of a queue',
+        summary: 'Public figures of a queue (cacheable for 1 s)',
         params: queueParams,
-        response: { 200: queueFigures, ...errorResponses(400, 404) },
+        response: {
+          200: respond(queueFigures, 'The figures', { 'cache-control': Type.Literal('public, max-age=1') }),
+          ...errorResponses(QueueErrors.QUEUE_NOT_FOUND),
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { queueId } = request.params;
-      const figures = await app.waitingRoom.figures(queueId);
+      const figures = isQueueId(queueId) ? await app.waitingRoom.figures(queueId) : null;
       if (!figures) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
+      reply.header('cache-control', 'public, max-age=1');
       return { queueId, ...figures };
     },
   );

@@ -1,6 +1,7 @@
 import { admitQueues } from './admit-queues.js';
 import { releaseHolds } from './release-holds.js';
-import { housekeeping } from './housekeeping.js';
+import { sweepTokens } from './sweep-tokens.js';
+import { forgetOldIdempotencyRecords } from './forget-idempotency-records.js';
 
-export const JOBS = [admitQueues, releaseHolds, housekeeping];
+export const JOBS = [admitQueues, releaseHolds, sweepTokens, forgetOldIdempotencyRecords];
 export type { JobContext, JobDefinition } from './definitions.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Queue, Worker } from 'bullmq';
-import { createRedis } from '@concert/queue';
+import { createRedis, redisConnectionOf } from '@concert/queue';
 import type { Config } from '@concert/config';
 import { JOBS, type JobContext } from '../jobs/index.js';
 import { createWorkerMetrics } from '../metrics.js';
@@ -19,11 +19,12 @@ export const jobKeyPrefix = (config: Config) => `${config.REDIS_PREFIX}:{jobs}`;
 async function jobs(app: FastifyInstance, opts: { config: Config }) {
   const { config } = opts;
   // BullMQ wants no per-command retry limit on its connection (its blocking reads wait forever).
-  const connection = createRedis(
-    config.REDIS_URL,
-    { maxRetriesPerRequest: null, enableAutoPipelining: false },
-    config.REDIS_CLUSTER_NODES,
-  );
+  const connection = createRedis(redisConnectionOf(config), {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    enableAutoPipelining: false,
+    commandTimeout: undefined,
+  });
   connection.on('error', (err) => app.log.warn({ err }, 'bullmq redis connection error'));
   const prefix = jobKeyPrefix(config);
   const queue = new Queue(JOB_QUEUE_NAME, { connection, prefix });
@@ -86,4 +87,4 @@ declare module 'fastify' {
   }
 }
 
-export const jobsPlugin = fp(jobs, { name: 'jobs', dependencies: ['prisma', 'waiting-room', 'metrics'] });
+export const jobsPlugin = fp(jobs, { name: 'jobs', dependencies: ['database', 'waiting-room', 'metrics'] });

@@ -1,10 +1,7 @@
-import type { Db } from '@concert/db';
+import { rows, type Sql } from '@concert/db';
+import type { Concert } from '@concert/contract';
 
 /** Every concert with the queue a fan joins to book it. */
-export async function listConcerts({ db }: { db: Db }) {
-  const concerts = await db.concert.findMany({
-    orderBy: { createdAt: 'asc' },
-    select: { id: true, title: true, queueId: true },
-  });
-  return concerts;
+export async function listConcerts({ sql }: { sql: Sql }): Promise<Concert[]> {
+  return rows<Concert>(sql, 'SELECT id, title, queue_id AS "queueId" FROM concert ORDER BY created_at, id');
 }

@@ -1,9 +1,10 @@
 import { rows, type Sql } from '@concert/db';
+import type { Schedule } from '@concert/contract';
 
 type Row = { id: string; starts_at: Date; total_seats: number; available_seats: number };
 
 /** A concert's future dates by start, with seat counts (a lapsed hold counts as available). */
-export async function listSchedules({ sql, concertId }: { sql: Sql; concertId: string }) {
+export async function listSchedules({ sql, concertId }: { sql: Sql; concertId: string }): Promise<Schedule[]> {
   const found = await rows<Row>(
     sql,
     `SELECT sc.id, sc.starts_at,
@@ -18,7 +19,7 @@ export async function listSchedules({ sql, concertId }: { sql: Sql; concertId: s
   );
   return found.map((row) => ({
     id: row.id,
-    startsAt: row.starts_at,
+    startsAt: row.starts_at.toISOString(),
     totalSeats: row.total_seats,
     availableSeats: row.available_seats,
   }));

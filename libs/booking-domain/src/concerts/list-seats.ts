@@ -1,10 +1,13 @@
+import { isUuid, type Seat } from '@concert/contract';
 import { rows, type Sql } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 
 type Row = { seat_no: number | null; price: number | null; status: 'AVAILABLE' | 'HELD' | 'SOLD' | null };
 
 /** The seats of one date by number; a hold past its expiry reads AVAILABLE at once. */
-export async function listSeats({ sql, concertId, scheduleId }: { sql: Sql; concertId: string; scheduleId: string }) {
+export async function listSeats(opts: { sql: Sql; concertId: string; scheduleId: string }): Promise<Seat[]> {
+  const { sql, concertId, scheduleId } = opts;
+  if (!isUuid(scheduleId)) throw new BookingErrors.SCHEDULE_NOT_FOUND(scheduleId);
   // One round trip: the schedule (it must belong to the concert) joined to its seats.
   const found = await rows<Row>(
     sql,

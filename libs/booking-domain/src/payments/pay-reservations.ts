@@ -2,44 +2,41 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction, rows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import { findOwnReservations } from '../reservations/find-own-reservations.js';
-import { withIdempotency, type StoredResponse } from '../idempotency/with-idempotency.js';
+import { isUuid, type PaymentReceipt } from '@concert/contract';
+import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
 
-export type PaymentView = {
-  paymentId: string;
-  reservationIds: string[];
-  amount: number;
-  balance: number;
-  status: 'PAID';
-  paidAt: Date;
-};
-
-/** What identifies a payment request for its Idempotency-Key: the set of reservations. */
-export function paymentRequest(reservationIds: string[]) {
-  return { reservationIds: [...new Set(reservationIds)].sort() };
-}
+export type PaymentView = PaymentReceipt;
 
 /**
  * Pays for one or more held seats in one transaction: every hold must be the user's and still
  * live, the balance must cover the sum; then the seats are SOLD, the reservations CONFIRMED, one
  * USE ledger row and one payment row are written. The user's reservation rows are locked in id
  * order (no deadlock between overlapping payments), so a reservation is paid at most once.
- * `authorizeConcerts` lets the caller refuse reservations of a concert the token is not for.
+ * Every reservation must be of a concert sold through `queueId`, the paying token's queue.
  */
 export async function payReservations(opts: {
   sql: Sql;
   userId: string;
+  queueId: string;
   reservationIds: string[];
   idempotencyKey?: string;
-  authorizeConcerts?: (concertIds: string[]) => Promise<void>;
 }): Promise<StoredResponse<PaymentView>> {
-  const { sql, userId, idempotencyKey } = opts;
-  const ids = paymentRequest(opts.reservationIds).reservationIds;
+  const { sql, userId, queueId, idempotencyKey } = opts;
+  const ids = [...new Set(opts.reservationIds)].sort();
+  const notAnId = ids.find((id) => !isUuid(id));
+  if (notAnId) throw new BookingErrors.RESERVATION_NOT_FOUND(notAnId);
 
   const pay = async (tx: SqlExecutor): Promise<PaymentView> => {
     const mine = await findOwnReservations(tx, userId, ids, { lock: true });
     const missing = ids.find((id) => !mine.some((reservation) => reservation.reservationId === id));
     if (missing) throw new BookingErrors.RESERVATION_NOT_FOUND(missing);
-    await opts.authorizeConcerts?.([...new Set(mine.map((reservation) => reservation.concertId))]);
+    // On this transaction's own connection: nothing here waits for a second pool connection.
+    const [foreign] = await rows<{ id: string }>(
+      tx,
+      'SELECT id FROM concert WHERE id = ANY($1::uuid[]) AND queue_id <> $2 LIMIT 1',
+      [[...new Set(mine.map((reservation) => reservation.concertId))], queueId],
+    );
+    if (foreign) throw new BookingErrors.TOKEN_WRONG_QUEUE();
     const paid = mine.find((reservation) => reservation.status === 'CONFIRMED');
     if (paid) throw new BookingErrors.RESERVATION_ALREADY_PAID(paid.reservationId);
     const lapsed = mine.find((reservation) => reservation.status !== 'HELD');
@@ -90,7 +87,7 @@ export async function payReservations(opts: {
       amount,
       balance: written.balance,
       status: 'PAID',
-      paidAt: written.paid_at!,
+      paidAt: written.paid_at!.toISOString(),
     };
   };
 
@@ -98,7 +95,7 @@ export async function payReservations(opts: {
     if (!idempotencyKey) return { statusCode: 201, body: await pay(tx), replayed: false };
     return withIdempotency(
       tx,
-      { userId, scope: 'payments', key: idempotencyKey, request: paymentRequest(ids) },
+      { userId, scope: 'payments', key: idempotencyKey, request: { reservationIds: ids } },
       201,
       () => pay(tx),
     );

@@ -1,13 +1,9 @@
 import { inTransaction, rows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
-import { withIdempotency, type StoredResponse } from '../idempotency/with-idempotency.js';
+import type { Balance } from '@concert/contract';
+import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
 
-/** What identifies a charge request for its Idempotency-Key. */
-export function chargeRequest(amount: number) {
-  return { amount };
-}
-
-export type BalanceView = { userId: string; balance: number };
+export type BalanceView = Balance;
 
 /**
  * Adds points: the balance row is created or raised by one conditional upsert (so concurrent
@@ -44,6 +40,6 @@ export async function chargePoints(opts: {
   };
   // Without a key a charge is one statement: no transaction needed.
   if (!idempotencyKey) return { statusCode: 200, body: await charge(sql), replayed: false };
-  const idempotency = { userId, scope: 'points.charge', key: idempotencyKey, request: chargeRequest(amount) };
+  const idempotency = { userId, scope: 'points.charge' as const, key: idempotencyKey, request: { amount } };
   return inTransaction(sql, (tx) => withIdempotency(tx, idempotency, 200, () => charge(tx)));
 }

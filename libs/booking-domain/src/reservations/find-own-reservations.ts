@@ -1,3 +1,4 @@
+import { isUuid } from '@concert/contract';
 import { rows, type SqlExecutor } from '@concert/db';
 import {
   RESERVATION_COLUMNS,
@@ -17,12 +18,15 @@ export async function findOwnReservations(
   ids: string[],
   opts: { lock?: boolean } = {},
 ): Promise<ReservationView[]> {
+  // An id of another shape names nothing (and must not reach the uuid cast).
+  const uuids = ids.filter(isUuid);
+  if (!uuids.length) return [];
   const found = await rows<ReservationRow>(
     on,
     `SELECT ${RESERVATION_COLUMNS} FROM reservation r
       WHERE r.id = ANY($1::uuid[]) AND r.user_id = $2
       ORDER BY r.id${opts.lock ? ' FOR UPDATE' : ''}`,
-    [ids, userId],
+    [uuids, userId],
   );
   return found.map(toReservationView);
 }

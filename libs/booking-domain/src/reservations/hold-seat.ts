@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUuid } from '@concert/contract';
 import { inTransaction, rows, type Sql } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import type { ReservationView } from './reservation-view.js';
@@ -30,6 +31,7 @@ export async function holdSeat(opts: {
   maxHolds: number;
 }): Promise<ReservationView> {
   const { sql, userId, concertId, scheduleId, seatNo, holdSeconds, maxHolds } = opts;
+  if (!isUuid(scheduleId)) throw new BookingErrors.SCHEDULE_NOT_FOUND(scheduleId);
 
   // Fast path for the losers of a rush: a seat visibly held or sold is refused with one read and
   // no transaction. Only a seat that looks free goes on to the conditional write that decides.
@@ -73,7 +75,8 @@ export async function holdSeat(opts: {
       seatNo,
       price: row.price,
       status: 'HELD',
-      expiresAt: row.expires_at,
+      expiresAt: row.expires_at.toISOString(),
+      paymentId: null,
     };
   }
 

@@ -1,15 +1,8 @@
-export type ReservationStatus = 'HELD' | 'CONFIRMED' | 'EXPIRED' | 'CANCELLED';
+import type { Reservation, ReservationStatus } from '@concert/contract';
 
-/** A reservation as clients see it. */
-export type ReservationView = {
-  reservationId: string;
-  concertId: string;
-  scheduleId: string;
-  seatNo: number;
-  price: number;
-  status: ReservationStatus;
-  expiresAt: Date;
-};
+/** A reservation as clients see it (the contract's Reservation). */
+export type ReservationView = Reservation;
+export type { ReservationStatus };
 
 /** The stored row as SQL returns it; `live` is `expires_at > now()` computed by PostgreSQL. */
 export type ReservationRow = {
@@ -20,11 +13,12 @@ export type ReservationRow = {
   price: number;
   status: ReservationStatus;
   expires_at: Date;
+  payment_id: string | null;
   live: boolean;
 };
 
 /** SQL select list producing a ReservationRow from table alias `r`. */
-export const RESERVATION_COLUMNS = `r.id, r.concert_id, r.schedule_id, r.seat_no, r.price, r.status::text AS status, r.expires_at, (r.expires_at > now()) AS live`;
+export const RESERVATION_COLUMNS = `r.id, r.concert_id, r.schedule_id, r.seat_no, r.price, r.status::text AS status, r.expires_at, r.payment_id, (r.expires_at > now()) AS live`;
 
 /** A hold whose time is over reads EXPIRED at once, before the worker's sweep records it. */
 export function toReservationView(row: ReservationRow): ReservationView {
@@ -35,6 +29,7 @@ export function toReservationView(row: ReservationRow): ReservationView {
     seatNo: row.seat_no,
     price: row.price,
     status: row.status === 'HELD' && !row.live ? 'EXPIRED' : row.status,
-    expiresAt: row.expires_at,
+    expiresAt: row.expires_at.toISOString(),
+    paymentId: row.payment_id,
   };
 }

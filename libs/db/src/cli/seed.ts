@@ -1,9 +1,13 @@
 import { loadConfigOrExit } from '@concert/config';
-import { seedDemoSystem } from '../seed.js';
+import { createPrismaClient } from '../client.js';
+import { queueDefaultsOf } from '../queue-settings.js';
+import { seedDemoData } from '../seed.js';
 
 const config = loadConfigOrExit();
-const { concert, createdSchedules, registered } = await seedDemoSystem(config);
-console.log(
-  `seeded concert "${concert.title}" (queue ${concert.queueId}): ${createdSchedules.length} new date(s), ` +
-    (registered ? 'queue registered' : 'queue already registered'),
-);
+const db = createPrismaClient(config.DATABASE_URL, { poolSize: 2 });
+try {
+  const { concert, createdSchedules } = await seedDemoData(db, { queueDefaults: queueDefaultsOf(config) });
+  console.log(`seeded concert "${concert.title}" (queue ${concert.queueId}): ${createdSchedules.length} new date(s)`);
+} finally {
+  await db.$disconnect();
+}

@@ -2,10 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 
-/** A dependency the service cannot serve without; resolves when reachable, throws when not. */
-export type HealthCheck = { name: string; check: () => Promise<unknown> };
+/**
+ * A dependency, checked on `/health/ready`: resolves when reachable, throws when not. A
+ * `critical: false` one is reported but does not make the service unready (it can still serve
+ * most of its traffic without it).
+ */
+export type HealthCheck = { name: string; check: () => Promise<unknown>; critical?: boolean };
 
-const CHECK_TIMEOUT_MS = 2000;
+// Well under an orchestrator's probe timeout, so a hung dependency reads as down in time.
+const CHECK_TIMEOUT_MS = 1000;
 
 const readyBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
@@ -31,16 +36,37 @@ async function runCheck({ check }: HealthCheck): Promise<'up' | 'down'> {
 async function health(app: FastifyInstance, opts: { checks: HealthCheck[] }) {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }, logLevel: 'warn' },
+    {
+      schema: {
+        operationId: 'getLiveness',
+        summary: 'The process answers (liveness probe)',
+        tags: ['health'],
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'Alive' }) },
+      },
+      logLevel: 'warn',
+    },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/health/ready',
-    { schema: { tags: ['health'], response: { 200: readyBody, 503: readyBody } }, logLevel: 'warn' },
+    {
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Its dependencies answer (readiness probe)',
+        tags: ['health'],
+        security: [],
+        response: {
+          200: { ...readyBody, description: 'Ready: every critical dependency answers' },
+          503: { ...readyBody, description: 'Not ready: a critical dependency is down' },
+        },
+      },
+      logLevel: 'warn',
+    },
     async (_request, reply) => {
       const results = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c)] as const));
-      const ready = results.every(([, state]) => state === 'up');
+      const ready = results.every(([, state], i) => state === 'up' || opts.checks[i]!.critical === false);
       return reply
         .code(ready ? 200 : 503)
         .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });

@@ -8,7 +8,7 @@
     ARGV[1] userId
   Output:
     -1                                   queue not configured
-    { state, tokenRef, position, activeUntilMs, isNew, maxActive, activeTtlSeconds, rate }
+    { state, tokenRef, position, activeUntilMs, isNew, maxActive, activeTtlSeconds, rate, paused }
       state 1 waiting, 2 active; tokenRef "<tokenId>:<iat>" in base 36
 ]]
 --- @include "includes/admission"
@@ -37,4 +37,4 @@ if where[1] == 0 then
 end
 
 local eta = etaInputs(settingsKey, statsKey)
-return { where[1], tokenRef, where[2], where[3], isNew, eta[1], eta[2], eta[3] }
+return { where[1], tokenRef, where[2], where[3], isNew, eta[1], eta[2], eta[3], eta[4] }

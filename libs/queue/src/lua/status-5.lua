@@ -7,7 +7,7 @@
     ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36
   Output:
     { 0 }                                                      not live (left, paid, expired, replaced)
-    { state, position, activeUntilMs, maxActive, activeTtlSeconds, rate }   state 1 waiting, 2 active
+    { state, position, activeUntilMs, maxActive, activeTtlSeconds, rate, paused }   state 1 waiting, 2 active
 ]]
 --- @include "includes/admission"
 
@@ -15,4 +15,4 @@ if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return { 0 } end
 local where = describe(KEYS[2], KEYS[3], ARGV[1], nowMs())
 if where[1] == 0 then return { 0 } end
 local eta = etaInputs(KEYS[1], KEYS[5])
-return { where[1], where[2], where[3], eta[1], eta[2], eta[3] }
+return { where[1], where[2], where[3], eta[1], eta[2], eta[3], eta[4] }

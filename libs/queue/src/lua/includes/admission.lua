@@ -2,7 +2,8 @@
   Shared by every script that changes who is active in one queue.
 
   A queue's keys (all share the queue's hash tag, see keys.ts):
-    settings  hash    maxActive, activeTtlSeconds, paused ("1"/"0")
+    settings  hash    maxActive, activeTtlSeconds, paused ("1"/"0"), admitPerMinute, opensAtMs,
+                      abandonAfterSeconds, maxActivePerSeat ("" = not set); a copy of PostgreSQL's
     waiting   zset    userId scored by arrival number (per-queue counter, not the clock)
     active    zset    userId scored by the epoch ms at which its active time ends
     users     hash    userId -> tokenRef, the one live token of that user: "<tokenId>:<iat>",
@@ -84,8 +85,12 @@ local function describe(waitingKey, activeKey, userId, now)
   return { 0, 0, 0 }
 end
 
--- What a client needs to compute an ETA: maxActive, activeTtlSeconds, recent admission rate.
+-- What a client needs to compute an ETA and the queue's status: maxActive, activeTtlSeconds,
+-- recent admission rate, paused (1/0).
 local function etaInputs(settingsKey, statsKey)
-  local settings = redis.call('HMGET', settingsKey, 'maxActive', 'activeTtlSeconds')
-  return { tonumber(settings[1]) or 0, tonumber(settings[2]) or 0, redis.call('HGET', statsKey, 'rate') or '0' }
+  local settings = redis.call('HMGET', settingsKey, 'maxActive', 'activeTtlSeconds', 'paused')
+  return {
+    tonumber(settings[1]) or 0, tonumber(settings[2]) or 0, redis.call('HGET', statsKey, 'rate') or '0',
+    tonumber(settings[3]) or 0,
+  }
 end

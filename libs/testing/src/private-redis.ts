@@ -1,0 +1,83 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TapLike } from './context.js';
+import { freePort } from './stack.js';
+
+/** Whether `redis-server` is installed (fault tests that need their own server skip without it). */
+export const hasRedisServer = (() => spawnSync('redis-server', ['--version']).status === 0)();
+
+const answers = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.write('PING\r\n');
+    });
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(500, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+
+export type PrivateRedis = {
+  url: string;
+  port: number;
+  /** Starts (again) on the same port and directory: with `appendonly`, the data comes back. */
+  start(): Promise<void>;
+  /** `kill -9`: no shutdown, no save. */
+  kill(): Promise<void>;
+};
+
+/**
+ * A `redis-server` of the test's own on a spare port (never the machine's shared one), with or
+ * without its append-only file, stopped and its directory removed when the test ends.
+ */
+export async function startPrivateRedis(t: TapLike, opts: { appendonly?: boolean } = {}): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
+  let child: ChildProcess | undefined;
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--dir',
+    dir,
+  ];
+
+  const redis: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      for (let i = 0; i < 100 && !(await answers(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!(await answers(port))) throw new Error(`private redis-server on ${port} did not start`);
+    },
+    async kill() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGKILL');
+      await exited;
+    },
+  };
+  t.teardown(async () => {
+    await redis.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await redis.start();
+  return redis;
+}

@@ -1,0 +1,108 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { isUserId } from '@concert/contract';
+import { HttpErrors } from '@concert/http';
+import { TokenErrors } from './errors.js';
+import { JWKS_REFETCH_COOLDOWN_MS, signingKeyFrom } from './keys.js';
+
+/*
+ * Identity tokens: who a fan is, as the promoter's identity provider says (OIDC-style JWT).
+ * The user id everywhere in the system is the token's `sub`.
+ */
+
+/** The algorithms an identity provider may sign with; anything else (`none`, HS256...) is refused. */
+export const IDENTITY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+
+export type Identity = { userId: string; expiresAt: number };
+
+export type IdentityVerifierOptions = {
+  /** The provider's JWKS (cached; refetched when a token names an unknown `kid`). */
+  jwksUrl?: string;
+  /** Or its one public key (PEM): any `kid` in a token's header is accepted, there is only one key. */
+  publicKeyPem?: string;
+  issuer: string;
+  audience: string;
+  /** Verified tokens remembered (until their `exp`): an account page polls with the same token. */
+  cacheSize?: number;
+};
+
+/** Trouble reaching the provider's JWKS: an outage (503), not a bad token (401). */
+const isUnreachable = (error: unknown) =>
+  error instanceof joseErrors.JWKSTimeout ||
+  (error instanceof TypeError && /fetch/i.test(error.message)) ||
+  // jose's plain JOSEError (no more specific class) is a JWKS response that was not 200 OK.
+  (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC');
+
+/** Checks identity tokens: signature, `iss`, `aud`, `exp`, algorithm allow-list, a valid `sub`. */
+export function createIdentityVerifier(opts: IdentityVerifierOptions) {
+  let key: KeyObject | JWTVerifyGetKey;
+  if (opts.jwksUrl) {
+    key = createRemoteJWKSet(new URL(opts.jwksUrl), {
+      timeoutDuration: 2000,
+      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
+    });
+  } else if (opts.publicKeyPem) {
+    key = createPublicKey(opts.publicKeyPem);
+  } else {
+    throw new Error('an identity verifier needs IDENTITY_JWKS_URL or IDENTITY_PUBLIC_KEY[_FILE]');
+  }
+  const cache = opts.cacheSize ? new LRUCache<string, Identity>({ max: opts.cacheSize }) : undefined;
+
+  return {
+    async verify(token: string | undefined): Promise<Identity> {
+      if (!token) throw new TokenErrors.IDENTITY_INVALID();
+      const cached = cache?.get(token);
+      if (cached && cached.expiresAt * 1000 > Date.now()) return cached;
+      let payload: { sub?: unknown; exp?: unknown };
+      try {
+        ({ payload } = await jwtVerify(token, key as KeyObject, {
+          issuer: opts.issuer,
+          audience: opts.audience,
+          algorithms: IDENTITY_ALGORITHMS,
+          requiredClaims: ['sub', 'exp'],
+        }));
+      } catch (error) {
+        if (isUnreachable(error)) throw new HttpErrors.SERVICE_UNAVAILABLE({ cause: error });
+        throw new TokenErrors.IDENTITY_INVALID();
+      }
+      if (typeof payload.sub !== 'string' || !isUserId(payload.sub) || typeof payload.exp !== 'number') {
+        throw new TokenErrors.IDENTITY_INVALID();
+      }
+      const identity = { userId: payload.sub, expiresAt: payload.exp };
+      cache?.set(token, identity);
+      return identity;
+    },
+  };
+}
+export type IdentityVerifier = ReturnType<typeof createIdentityVerifier>;
+
+/**
+ * The development identity provider: signs identity tokens for any user id it is asked for.
+ * Local runs, demos and load tests only (DEV_IDENTITY=true, refused in production).
+ */
+export function createDevIdentityIssuer(opts: {
+  privateKeyPem: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}) {
+  const { kid } = signingKeyFrom(opts.privateKeyPem, 'DEV_IDENTITY_PRIVATE_KEY');
+  const privateKey = createPrivateKey(opts.privateKeyPem);
+  return {
+    async issue(userId: string): Promise<{ identityToken: string; expiresAt: string }> {
+      const now = Math.floor(Date.now() / 1000);
+      const expiresAt = now + opts.ttlSeconds;
+      const identityToken = await new SignJWT({})
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuer(opts.issuer)
+        .setAudience(opts.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(expiresAt)
+        .sign(privateKey);
+      return { identityToken, expiresAt: new Date(expiresAt * 1000).toISOString() };
+    },
+  };
+}
+export type DevIdentityIssuer = ReturnType<typeof createDevIdentityIssuer>;

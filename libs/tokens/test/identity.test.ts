@@ -1,0 +1,173 @@
+import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import t, { type Test } from 'tap';
+import { exportJWK, SignJWT } from 'jose';
+import {
+  createIdentityVerifier,
+  createQueueTokenSigner,
+  createQueueTokenVerifier,
+  JWKS_REFETCH_COOLDOWN_MS,
+  signingKeyFrom,
+} from '../src/index.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const ISSUER = 'https://id.example.test/';
+const AUDIENCE = 'concert';
+
+type Pair = { privateKey: KeyObject; publicKey: KeyObject; alg: string };
+const ed25519 = (): Pair => ({ ...generateKeyPairSync('ed25519'), alg: 'EdDSA' });
+const p256 = (): Pair => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }), alg: 'ES256' });
+const rsa = (): Pair => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }), alg: 'RS256' });
+const pem = (key: KeyObject) => key.export({ format: 'pem', type: 'spki' }).toString();
+
+async function identityToken(
+  pair: Pair,
+  claims: { sub?: string; iss?: string; aud?: string; exp?: number } = {},
+  kid?: string,
+) {
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = new SignJWT({})
+    .setProtectedHeader({ alg: pair.alg, ...(kid ? { kid } : {}) })
+    .setIssuer(claims.iss ?? ISSUER)
+    .setAudience(claims.aud ?? AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(claims.exp ?? now + 600);
+  if (claims.sub !== '') jwt.setSubject(claims.sub ?? 'ann');
+  return jwt.sign(pair.privateKey);
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A JWKS endpoint of the test's own, serving whatever keys it is given, counting its fetches. */
+async function jwksServer(t: Test) {
+  let keys: object[] = [];
+  let fetches = 0;
+  let down = false;
+  const server: Server = createServer((_request, response) => {
+    fetches++;
+    if (down) {
+      response.writeHead(503).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    async publish(...pairs: [Pair, string][]) {
+      keys = await Promise.all(
+        pairs.map(async ([pair, kid]) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: pair.alg, use: 'sig' })),
+      );
+    },
+    setDown: (value: boolean) => {
+      down = value;
+    },
+    fetches: () => fetches,
+  };
+}
+
+t.test('a static public key: RS256, ES256 and EdDSA providers are accepted, any kid', async (t) => {
+  for (const make of [rsa, p256, ed25519]) {
+    const pair = make();
+    const verifier = createIdentityVerifier({ publicKeyPem: pem(pair.publicKey), issuer: ISSUER, audience: AUDIENCE });
+    t.match(await verifier.verify(await identityToken(pair, {}, 'whatever-kid')), { userId: 'ann' }, pair.alg);
+  }
+});
+
+t.test('forged, expired, foreign and odd identity tokens are IDENTITY_INVALID', async (t) => {
+  const pair = ed25519();
+  const verifier = createIdentityVerifier({ publicKeyPem: pem(pair.publicKey), issuer: ISSUER, audience: AUDIENCE });
+  const good = await identityToken(pair);
+  const [header, payload] = good.split('.');
+  const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+  const hs256 = `${b64({ alg: 'HS256', typ: 'JWT' })}.${payload}`;
+  const ed = (h: object, p: object) => {
+    const input = `${b64(h)}.${b64(p)}`;
+    return `${input}.${sign(null, Buffer.from(input), pair.privateKey).toString('base64url')}`;
+  };
+  const cases: Record<string, string | undefined> = {
+    missing: undefined,
+    garbage: 'not.a.token',
+    expired: await identityToken(pair, { exp: Math.floor(Date.now() / 1000) - 60 }),
+    'wrong issuer': await identityToken(pair, { iss: 'https://evil.example/' }),
+    'wrong audience': await identityToken(pair, { aud: 'someone-else' }),
+    'no subject': await identityToken(pair, { sub: '' }),
+    'a subject with spaces': await identityToken(pair, { sub: 'ann smith' }),
+    'a subject of 129 characters': await identityToken(pair, { sub: 'x'.repeat(129) }),
+    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+    'HS256 signed with the public key': `${hs256}.${createHmac('sha256', pem(pair.publicKey)).update(hs256).digest('base64url')}`,
+    'signed by another key': await identityToken(ed25519()),
+    'tampered subject': `${header}.${b64({ ...claims, sub: 'bob' })}.${good.split('.')[2]}`,
+    'no exp': ed({ alg: 'EdDSA' }, { sub: 'ann', iss: ISSUER, aud: AUDIENCE }),
+  };
+  for (const [name, token] of Object.entries(cases)) {
+    await t.rejects(verifier.verify(token), { code: 'IDENTITY_INVALID', statusCode: 401 }, name);
+  }
+  t.match(await verifier.verify(good), { userId: 'ann' }, 'the genuine token still works');
+});
+
+t.test('a JWKS: keys found by kid, a rotated key picked up without a restart, an unknown kid refused', async (t) => {
+  const jwks = await jwksServer(t);
+  const [first, second] = [p256(), rsa()];
+  await jwks.publish([first, 'k1']);
+  const verifier = createIdentityVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
+  t.match(await verifier.verify(await identityToken(first, {}, 'k1')), { userId: 'ann' });
+
+  await jwks.publish([first, 'k1'], [second, 'k2']);
+  await sleep(JWKS_REFETCH_COOLDOWN_MS + 100);
+  t.match(
+    await verifier.verify(await identityToken(second, { sub: 'bob' }, 'k2')),
+    { userId: 'bob' },
+    'a token of a new key is checked against the refetched set',
+  );
+  await sleep(JWKS_REFETCH_COOLDOWN_MS + 100);
+  await t.rejects(
+    verifier.verify(await identityToken(ed25519(), {}, 'k3')),
+    { code: 'IDENTITY_INVALID' },
+    'a kid the provider does not publish is refused',
+  );
+  t.ok(jwks.fetches() >= 2, `the key set was fetched again on an unknown kid (${jwks.fetches()} fetches)`);
+});
+
+t.test("the provider's JWKS unreachable is an outage (503), not a bad token", async (t) => {
+  const jwks = await jwksServer(t);
+  jwks.setDown(true);
+  const verifier = createIdentityVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
+  await t.rejects(verifier.verify(await identityToken(p256(), {}, 'k1')), {
+    code: 'SERVICE_UNAVAILABLE',
+    statusCode: 503,
+  });
+});
+
+t.test("queue tokens checked against the gateway's JWKS, following a key rotation", async (t) => {
+  const jwks = await jwksServer(t);
+  const keyOf = (pair: Pair) =>
+    signingKeyFrom(pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'x');
+  const [old, rotated] = [keyOf(ed25519()), keyOf(ed25519())];
+  const serve = async (...keys: (typeof old)[]) =>
+    jwks.publish(
+      ...keys.map((key): [Pair, string] => {
+        const privateKey = createPrivateKey(key.privateKeyPem);
+        return [{ privateKey, publicKey: createPublicKey(privateKey), alg: 'EdDSA' }, key.kid];
+      }),
+    );
+  await serve(old);
+  const verifier = createQueueTokenVerifier({ jwksUrl: jwks.url }, { cacheSize: 100 });
+  const claims = { userId: 'ann', queueId: 'q', tokenId: '1', issuedAt: Math.floor(Date.now() / 1000) };
+  t.match(await verifier.verify(createQueueTokenSigner(old, { ttlSeconds: 60 }).sign(claims)), claims);
+
+  await serve(old, rotated);
+  await sleep(JWKS_REFETCH_COOLDOWN_MS + 100);
+  t.match(
+    await verifier.verify(createQueueTokenSigner(rotated, { ttlSeconds: 60 }).sign(claims)),
+    claims,
+    'the new key is fetched when a token names it',
+  );
+  const stranger = keyOf(ed25519());
+  await t.rejects(verifier.verify(createQueueTokenSigner(stranger, { ttlSeconds: 60 }).sign(claims)), {
+    code: 'TOKEN_INVALID',
+  });
+});
