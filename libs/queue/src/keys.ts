@@ -13,6 +13,12 @@ export function queueKeys(prefix: string, queueId: string) {
     seq: `${base}:seq`,
     samples: `${base}:samples`,
     marks: `${base}:marks`,
+    /**
+     * Hash kept by booking: `left` = seats of the queue's concert (future dates) neither sold nor
+     * held, `held` = seats in live holds. The waiting room reads it for inventory-aware admission
+     * and SOLD_OUT.
+     */
+    seats: `${base}:seats`,
   };
 }
 
