@@ -261,11 +261,12 @@ export async function allReady(stack: Stack, timeoutMs = 15_000): Promise<number
     );
     if (states.every(Boolean)) return Date.now();
     if (Date.now() > deadline) throw new Error(`not all ready within ${timeoutMs} ms: ${JSON.stringify(states)}`);
-    await sleep(50);
+    // Not faster: readiness checks cost the recovering system work too.
+    await sleep(200);
   }
 }
 
-/** Samples the readiness of the given apps every 100 ms until stopped. */
+/** Samples the readiness of the given apps every 200 ms until stopped. */
 export function watchReadiness(urls: string[]) {
   const samples: { at: number; url: string; ready: boolean }[] = [];
   let running = true;
@@ -280,7 +281,7 @@ export function watchReadiness(urls: string[]) {
           samples.push({ at: Date.now(), url, ready });
         }),
       );
-      await sleep(100);
+      await sleep(200);
     }
   })();
   return {

@@ -28,6 +28,7 @@ import {
   unrecordedPayments,
   untilAvailable,
   watchReadiness,
+  type Answer,
   type FaultSystem,
 } from './harness.js';
 
@@ -38,6 +39,8 @@ const skip = !hasRedisServer ? 'redis-server is not installed' : privatePostgres
 const PAYMENTS = 200;
 /** Answers that take longer than this during an outage fail the test. */
 const ANSWER_WITHIN_MS = 1500;
+/** Requests served (not refused) while a dependency recovers may take longer, but never hang. */
+const RECOVERING_WITHIN_MS = 5000;
 
 t.test('bad days under load, two instances of every app', { skip }, async (t) => {
   // Holds outlive the set-up of the 200 payments; lapsing holds are made on purpose below.
@@ -63,8 +66,14 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
   await sleep(3000);
   t.ok(load.paidCount() > 0, `the load pays (${load.paidCount()} fans so far)`);
 
-  /** The checks of every outage: how it was answered from `from` until every instance was ready again. */
-  const checkOutage = (t: Test, label: string, from: number, readyAt: number) => {
+  /**
+   * The checks of every outage, on the answers to requests made from `from` (the failure) until
+   * `readyAt` (every instance ready again): never a 500 or a dropped connection; while the
+   * dependency is gone (until `backAt`) every answer within 1.5 s, and every 503 throughout. While
+   * it recovers, requests are served again, with real work on a machine that may be saturated:
+   * those must not hang (5 s).
+   */
+  const checkOutage = (t: Test, label: string, from: number, backAt: number, readyAt: number) => {
     const outage = between(answers, from, readyAt);
     t.comment(`${label}: ${summary(outage)}`);
     t.ok(
@@ -72,10 +81,11 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
       'the outage was answered with 503s',
     );
     t.same(forbidden(outage), [], 'never a 500, never a dropped connection');
+    const bound = (a: Answer) => (a.startedAt < backAt || a.status === 503 ? ANSWER_WITHIN_MS : RECOVERING_WITHIN_MS);
     t.same(
-      outage.filter((a) => a.ms > ANSWER_WITHIN_MS),
+      outage.filter((a) => a.ms > bound(a)),
       [],
-      `every answer within ${ANSWER_WITHIN_MS} ms`,
+      `answers within ${ANSWER_WITHIN_MS} ms (${RECOVERING_WITHIN_MS} ms for work served while recovering)`,
     );
     t.same(stack.unexpectedExits, [], 'no process exited');
   };
@@ -102,7 +112,7 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
       `RECOVERY redis-aof: all ${stack.apps.length} instances ready ${readyAt - backAt} ms after Redis was back`,
     );
     t.ok(readyAt - backAt <= 3000, `every instance ready within 3 s of the restart (${readyAt - backAt} ms)`);
-    checkOutage(t, 'from the crash until all ready', killedAt, readyAt);
+    checkOutage(t, 'from the crash until all ready', killedAt, backAt, readyAt);
 
     const places = await Promise.all(
       waiters.map(
@@ -127,6 +137,8 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     await sleep(1500);
     await system.redis.start({ appendonly: false });
     const backAt = Date.now();
+    const allReadyAt = allReady(stack, 10_000);
+    allReadyAt.catch(() => {}); // awaited below
     // A hold lapsing one second from now: the worker must release it though Redis lost its schedulers.
     const lapsing = await holdSeat({
       sql: system.sql,
@@ -141,17 +153,17 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     // Joins: the queue's settings come back from PostgreSQL on the first join that misses them.
     const probe = await identityToken('probe-join');
     let joinedAt = 0;
+    const refusals: Record<string, number> = {};
     for (const deadline = backAt + 10_000; !joinedAt && Date.now() < deadline; await sleep(50)) {
-      if (
-        await gateways[1]!.joinQueue(concert.queueId, probe).then(
-          () => true,
-          () => false,
-        )
-      )
-        joinedAt = Date.now();
+      await gateways[1]!.joinQueue(concert.queueId, probe).then(
+        () => (joinedAt = Date.now()),
+        (error: ApiError) => (refusals[error.code] = (refusals[error.code] ?? 0) + 1),
+      );
     }
     t.ok(joinedAt, 'joins work again');
-    t.comment(`RECOVERY redis-empty: first join ${joinedAt - backAt} ms after Redis came back empty`);
+    t.comment(
+      `RECOVERY redis-empty: first join ${joinedAt - backAt} ms after Redis came back empty (before: ${JSON.stringify(refusals)})`,
+    );
     t.ok(joinedAt - backAt <= 2000, `within 2 s (${joinedAt - backAt} ms)`);
 
     // Admission: fans wait in a paused line; once it is resumed only the worker's tick admits them.
@@ -192,7 +204,7 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     t.comment(`RECOVERY redis-empty: a hold lapsing 1 s after the restart released ${releasedAt - backAt} ms after it`);
     t.ok(releasedAt - backAt <= 5000, `within 5 s (${releasedAt - backAt} ms)`);
 
-    const readyAt = await allReady(stack, 10_000);
+    const readyAt = await allReadyAt;
     t.comment(`RECOVERY redis-empty: all instances ready ${readyAt - backAt} ms after Redis came back`);
     const since = workerReadiness.samples.filter((sample) => sample.at >= killedAt);
     for (const url of stack.workers) {
@@ -204,7 +216,7 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
         `worker ${url}: and true again`,
       );
     }
-    checkOutage(t, 'from the crash until all ready', killedAt, readyAt);
+    checkOutage(t, 'from the crash until all ready', killedAt, backAt, readyAt);
     // Their tokens went with Redis: fans told 401 join again, and pay.
     const paidAt = await paidAgain(paidBefore);
     t.ok(paidAt, 'fans pay again');
@@ -223,7 +235,7 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
       `RECOVERY postgres-crash: down ${backAt - crashedAt} ms (recovery included); all ready ${readyAt - backAt} ms after`,
     );
     t.ok(readyAt - backAt <= 3000, `every instance ready within 3 s (${readyAt - backAt} ms)`);
-    checkOutage(t, 'from the crash until all ready', crashedAt, readyAt);
+    checkOutage(t, 'from the crash until all ready', crashedAt, backAt, readyAt);
     const paidAt = await paidAgain(paidBefore);
     t.ok(paidAt, 'fans pay again');
     t.comment(`RECOVERY postgres-crash: first payment ${paidAt - backAt} ms after PostgreSQL was back`);
@@ -245,7 +257,7 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     const endedAt = Date.now();
     t.comment(`terminated ${states.length} booking backends mid-transaction (${JSON.stringify(countBy(states))})`);
     t.ok(states.length > 0, 'backends were cut mid-transaction');
-    checkOutage(t, 'while cutting, and 2 s after', startedAt, endedAt + 2000);
+    checkOutage(t, 'while cutting, and 2 s after', startedAt, endedAt, endedAt + 2000);
     const paidAt = await paidAgain(paidBefore);
     t.ok(paidAt, 'fans kept paying');
   });
@@ -271,6 +283,11 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     await db.pointTransaction.count({ where: { type: 'CHARGE', userId: { in: charged } } }),
     charged.length,
     'every charge a fan was told about is recorded exactly once',
+  );
+  t.same(
+    await stack.stop(),
+    stack.apps.map(() => 0),
+    'after all that, every instance stops cleanly on SIGTERM',
   );
 });
 
