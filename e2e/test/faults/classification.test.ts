@@ -71,11 +71,11 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
   const database = await createTestDatabase(server.url, { poolSize: 2 });
   t.teardown(() => database.drop().catch(() => {}));
   const connectionErrors: Error[] = [];
-  const production = () => {
+  const production = (statementTimeoutMs = 400) => {
     const pool = createSqlPool(database.url, {
       poolSize: 3,
       connectTimeoutMs: 1000,
-      statementTimeoutMs: 400,
+      statementTimeoutMs,
       onConnectionError: (error) => connectionErrors.push(error),
     });
     t.teardown(() => pool.end().catch(() => {}));
@@ -87,20 +87,25 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
   const backendOf = async (client: pg.PoolClient) =>
     (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   const terminate = (pid: number) => database.sql.query('SELECT pg_terminate_backend($1)', [pid]);
+  const isRunning = async (pid: number) =>
+    (await database.sql.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", [pid])).rowCount ===
+    1;
 
   await t.test('pg_terminate_backend during a statement of a transaction', async (t) => {
+    // A pool whose statement timeout is longer than the statement, which is caught running.
+    const patient = production(20_000);
     const { error } = await failureOf(() =>
-      inTransaction(sql, async (tx) => {
+      inTransaction(patient, async (tx) => {
         const pid = await backendOf(tx);
-        const running = tx.query('SELECT pg_sleep(0.3)');
-        await sleep(50);
+        const running = tx.query('SELECT pg_sleep(10)');
+        for (let i = 0; i < 100 && !(await isRunning(pid)); i++) await sleep(10);
         await terminate(pid);
         await running;
       }),
     );
     await expectOutage(t, answer, 'terminated mid-statement', error);
     t.ok(connectionErrors.length > 0, 'the lost connection reached the error listener, not the process');
-    t.same((await sql.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the pool serves again');
+    t.same((await patient.query('SELECT 1 AS one')).rows, [{ one: 1 }], 'the pool serves again');
   });
 
   await t.test('pg_terminate_backend while a transaction is idle between statements', async (t) => {
@@ -180,9 +185,18 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
   });
 
   await t.test('an immediate shutdown (a crash), the server down, then back', async (t) => {
-    const running = failureOf(() => sql.query('SELECT pg_sleep(0.35)'));
-    const prismaRunning = failureOf(() => prisma.$queryRaw`SELECT pg_sleep(0.35)`);
-    await sleep(100);
+    // Statements that would run 10 s (a pool whose statement timeout is longer), caught running.
+    const patient = production(20_000);
+    const patientPrisma = createPrismaClient(database.url, { pool: patient });
+    const running = failureOf(() => patient.query('SELECT pg_sleep(10)'));
+    const prismaRunning = failureOf(() => patientPrisma.$queryRaw`SELECT pg_sleep(10)::text`);
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await database.sql.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(10)%' AND state = 'active'",
+      );
+      if (rows[0].n === 2) break;
+      await sleep(20);
+    }
     await server.stop('immediate');
     await expectOutage(t, answer, 'pg: statement cut by the crash', (await running).error);
     await expectOutage(t, answer, 'Prisma: statement cut by the crash', (await prismaRunning).error);
