@@ -51,7 +51,8 @@ export async function startPrivateRedis(
   t: TapLike,
   opts: {
     appendonly?: boolean;
-    /** more `redis-server` arguments, e.g. `['--replicaof', host, port]` */ args?: string[];
+    /** More `redis-server` arguments, e.g. `['--replicaof', host, port]`. */
+    args?: string[];
   } = {},
 ): Promise<PrivateRedis> {
   const port = await freePort();
@@ -70,6 +71,8 @@ export async function startPrivateRedis(
     'everysec',
     '--dir',
     dir,
+    '--pidfile',
+    join(dir, 'redis.pid'),
     ...(opts.args ?? []),
   ];
 
@@ -100,6 +103,21 @@ export async function startPrivateRedis(
     await redis.kill();
     rmSync(dir, { recursive: true, force: true });
   });
+  // Should this process die without its teardown (a test timing out is killed), a watchdog kills
+  // the server (woken first, if paused) and removes its directory, so nothing outlives the test.
+  const pidFile = `'${join(dir, 'redis.pid')}'`;
+  const watchdog = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+       if [ -f ${pidFile} ]; then kill -CONT $(cat ${pidFile}); kill -9 $(cat ${pidFile}); fi
+       rm -rf '${dir}'`,
+    ],
+    { detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
+  t.teardown(() => watchdog.kill());
   await redis.start();
   return redis;
 }
