@@ -46,7 +46,7 @@ function protocolErrorOf(error: Error & { code?: string }) {
  * refuses it on the socket. Answer it in the contract's JSON shape with a stable code, then close
  * the connection (its byte stream can no longer be trusted).
  */
-export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
+function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
   // A reset connection (or one already gone) has nobody to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { statusCode = 400, code, message } = protocolErrorOf(error);
