@@ -50,7 +50,7 @@ t.test('with OIDC configured, the provider and client are published', async (t) 
   const page = await app.inject('/');
   t.match(
     page.headers['content-security-policy'],
-    /connect-src 'self' http:\/\/localhost:3000 http:\/\/localhost:3001 https:/,
+    /connect-src 'self' http:\/\/localhost:3000 http:\/\/localhost:3001 https:\/\/login.example https:/,
   );
 });
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,6 +35,31 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/**
+ * A fresh browser context (its own storage) that only ever talks to this machine: a request to
+ * anywhere else (a provider page's web font, say) is aborted before it leaves.
+ */
+export async function newLocalContext(browser: Browser, width: number): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width, height: 844 } });
+  await context.route(
+    (url) => !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname),
+    (route) => route.abort('blockedbyclient'),
+  );
+  return context;
+}
+
+/**
+ * The placement event stream comes with another branch: until the gateway has the route, its 404
+ * is expected (the page falls back to polling). Once the route exists, nothing about it is
+ * tolerated. Returns whether it is absent, and the matching tolerance for `watchPage`.
+ */
+export async function eventStreamTolerance(gatewayUrl: string) {
+  const probe = await fetch(`${gatewayUrl}/queues/any/tokens/me/events`);
+  const body = (await probe.json().catch(() => ({}))) as { code?: string };
+  const absent = probe.status === 404 && body.code === 'ROUTE_NOT_FOUND';
+  return { absent, tolerated: (url: string) => absent && /\/tokens\/me\/events(\?|$)/.test(url) };
 }
 
 export type PageWatch = {

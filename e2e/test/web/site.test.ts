@@ -9,7 +9,15 @@ import type { Page } from 'playwright-core';
 import { createBookingClient, createGatewayClient } from '@concert/contract';
 import { seedDemoData, type Db } from '@concert/db';
 import { setupTestContext, startStack, TEST_ADMIN_KEY } from '@concert/testing';
-import { buildSite, launchChromium, screenshots, watchPage, type PageWatch } from './browser.js';
+import {
+  buildSite,
+  eventStreamTolerance,
+  launchChromium,
+  newLocalContext,
+  screenshots,
+  watchPage,
+  type PageWatch,
+} from './browser.js';
 
 t.setTimeout(240_000);
 
@@ -39,18 +47,13 @@ const gateway = createGatewayClient(stack.gateways[0]!);
 const booking = createBookingClient(stack.bookings[0]!);
 const admin = gateway.admin(TEST_ADMIN_KEY);
 
-// The event stream comes with another branch: until the gateway has it, its 404 is expected and
-// the page must fall back to polling. Once the route exists, nothing about it is tolerated.
-const probe = await fetch(`${stack.gateways[0]}/queues/${QUEUE}/tokens/me/events`);
-const streamAbsent = probe.status === 404 && ((await probe.json()) as { code: string }).code === 'ROUTE_NOT_FOUND';
-const tolerated = (url: string) => streamAbsent && /\/tokens\/me\/events(\?|$)/.test(url);
+const { absent: streamAbsent, tolerated } = await eventStreamTolerance(stack.gateways[0]!);
 
 const browser = await launchChromium();
 t.teardown(() => browser.close());
 
 async function openPage(width: number): Promise<{ page: Page; watch: PageWatch }> {
-  const browserContext = await browser.newContext({ viewport: { width, height: 844 } });
-  const page = await browserContext.newPage();
+  const page = await (await newLocalContext(browser, width)).newPage();
   const watch = await watchPage(page, tolerated);
   return { page, watch };
 }

@@ -52,7 +52,10 @@ export function siteConfigOf(config: Config): SiteConfig {
  */
 export function contentSecurityPolicy(site: SiteConfig): string {
   const origins = new Set(["'self'", new URL(site.gatewayUrl).origin, new URL(site.bookingUrl).origin]);
-  if (site.oidc) origins.add('https:');
+  if (site.oidc) {
+    origins.add(new URL(site.oidc.issuer).origin);
+    origins.add('https:');
+  }
   return [
     "default-src 'self'",
     `connect-src ${[...origins].join(' ')}`,
