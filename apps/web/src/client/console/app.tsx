@@ -12,7 +12,7 @@ import { QueueCard } from './queue-card.js';
 // Session storage only: the admin key never outlives the tab.
 const KEY = 'concert.console.adminKey';
 const REFRESH_MS = 2000;
-const WINDOW_MS = 10 * 60_000;
+const WINDOW_MS = 5 * 60_000;
 
 /** The operators' console: admin key sign-in, then every queue, live. */
 export function ConsoleApp(props: { site: Site }) {

@@ -25,7 +25,14 @@ export function Chart(props: { samples: Sample[]; windowMs: number; now: number 
     : 'No figures yet.';
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" height={HEIGHT} role="img" aria-label={summary}>
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        preserveAspectRatio="none"
+        width="100%"
+        height={HEIGHT}
+        role="img"
+        aria-label={summary}
+      >
         <line x1="0" y1={HEIGHT - 4} x2={WIDTH} y2={HEIGHT - 4} class="chart__axis" />
         {SERIES.map((series) => (
           <polyline
@@ -34,9 +41,6 @@ export function Chart(props: { samples: Sample[]; windowMs: number; now: number 
             points={samples.map((s) => `${x(s.at).toFixed(1)},${y(s[series.key]).toFixed(1)}`).join(' ')}
           />
         ))}
-        <text x="2" y="10" class="chart__scale">
-          {top}
-        </text>
       </svg>
       <figcaption class="chart__legend">
         {SERIES.map((series) => (
@@ -44,7 +48,9 @@ export function Chart(props: { samples: Sample[]; windowMs: number; now: number 
             <span class={`chart__key ${series.className}`} aria-hidden="true" /> {series.label}
           </span>
         ))}
-        <span class="small">last {Math.round(windowMs / 60_000)} min</span>
+        <span class="small">
+          last {Math.round(windowMs / 60_000)} min · top {top}
+        </span>
       </figcaption>
     </figure>
   );

@@ -124,7 +124,7 @@ export function QueueCard(props: Props) {
         <Stat label="Lobby" value={queue.lobby} />
         <Stat label="Active" value={`${queue.active} / ${queue.maxActive}`} />
         <Stat
-          label="Admitted / min"
+          label="Admitted/min"
           value={queue.admittedLastMinute}
           hint={queue.admitPerMinute ? `cap ${queue.admitPerMinute}` : 'no cap'}
         />
