@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { LedgerEntry, Payment, Reservation } from '@concert/contract';
 import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
-import { formatDateTime, formatPoints } from '../shared/format.js';
+import { formatDateTime, formatPoints, formatShortDateTime } from '../shared/format.js';
 import { useFocusOnMount } from '../shared/hooks.js';
 import { attempt, createIdempotency, Notice } from '../shared/ui.js';
 import { rememberedDates } from './booking.js';
@@ -134,7 +134,9 @@ export function Tickets(props: { site: Site; identityToken: string }) {
             {otherReservations.map((r) => r.seatNo).join(', ')}.
           </p>
         )}
-        {reservations && 'error' in reservations && <Notice tone="error">{reservations.error}</Notice>}
+        {reservations && 'error' in reservations && !(payments && 'error' in payments) && (
+          <Notice tone="error">{reservations.error}</Notice>
+        )}
       </div>
 
       <div class="panel">
@@ -161,7 +163,7 @@ export function Tickets(props: { site: Site; identityToken: string }) {
             <tbody>
               {ledger.data.slice(0, 20).map((entry) => (
                 <tr key={entry.id}>
-                  <td>{formatDateTime(entry.createdAt)}</td>
+                  <td>{formatShortDateTime(entry.createdAt)}</td>
                   <td>{{ CHARGE: 'Added', USE: 'Paid', REFUND: 'Refunded' }[entry.type]}</td>
                   <td class="num">{`${entry.type === 'USE' ? '−' : '+'}${formatPoints(entry.amount)}`}</td>
                   <td class="num">{formatPoints(entry.balanceAfter)}</td>

@@ -14,6 +14,10 @@ export const formatDateTime = (iso: string) =>
     minute: '2-digit',
   });
 
+/** `22 Nov, 19:04`: for tables on a phone. */
+export const formatShortDateTime = (iso: string) =>
+  new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+
 /** `19:04:05` */
 export const formatTime = (iso: string) =>
   new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
