@@ -69,23 +69,23 @@ const position = (page: Page) => page.locator('#position');
 
 t.test('a fan waits behind others, sees the place move, is admitted, holds, charges and pays', async (t) => {
   await admin.putQueue(QUEUE, { maxActive: 1, activeTtlSeconds: TURN_SECONDS, paused: false });
-  const first = await gateway.joinQueue(QUEUE, await context.identityToken('alex'));
-  t.equal(first.data.status, 'ACTIVE', 'alex holds the only place');
-  const ahead = await gateway.joinQueue(QUEUE, await context.identityToken('xena'));
-  t.equal(ahead.data.position, 1, 'xena waits first in line');
-
   const { page, watch } = await openPage(390);
   await page.goto(site);
   await page.getByRole('heading', { name: 'Sign in to get tickets' }).waitFor();
   await screenshots(page, 'sign-in');
   await signIn(page, 'bea');
-  await page.getByText('On sale · 1 in line').waitFor();
+  await page.getByText('On sale · no line right now').waitFor();
   await screenshots(page, 'concerts');
+
+  // alex's turn (TURN_SECONDS) starts now: everything until alex leaves must fit in it.
+  const first = await gateway.joinQueue(QUEUE, await context.identityToken('alex'));
+  t.equal(first.data.status, 'ACTIVE', 'alex holds the only place');
+  const ahead = await gateway.joinQueue(QUEUE, await context.identityToken('xena'));
+  t.equal(ahead.data.position, 1, 'xena waits first in line');
 
   await page.getByRole('button', { name: 'Join the line' }).click();
   await page.getByRole('heading', { name: 'You are in line' }).waitFor();
   t.equal(await position(page).textContent(), '2', 'bea is second in line');
-  await screenshots(page, 'waiting');
 
   await watch.resetShifts();
   await gateway.leaveQueue(QUEUE, ahead.data.token);
@@ -93,6 +93,7 @@ t.test('a fan waits behind others, sees the place move, is admitted, holds, char
   t.pass('the place moved to 1 without a reload once xena left');
   t.match(await page.locator('#position + dd').textContent(), /you are next/);
   t.equal(await watch.layoutShift(), 0, 'the place changed without moving anything on the page');
+  await screenshots(page, 'waiting');
   t.match(
     await page.locator('.live-mode').textContent(),
     streamAbsent ? /Checking for updates/ : /Updates live/,
@@ -164,17 +165,11 @@ t.test('a fan waits behind others, sees the place move, is admitted, holds, char
     [7, 8],
     'seats 7 and 8 of the first date are sold',
   );
+  await gateway.leaveQueue(QUEUE, next.data.token);
   t.same(watch.problems, [], 'no console errors, no failed requests');
 });
 
 t.test('an operator pauses the line, a waiting fan sees it paused, then resumed; settings and revoking', async (t) => {
-  // zoe (previous test) holds the only place; carl waits behind her in the browser.
-  const { page: fan, watch: fanWatch } = await openPage(390);
-  await signIn(fan, 'carl');
-  await fan.getByRole('button', { name: 'Join the line' }).click();
-  await fan.getByRole('heading', { name: 'You are in line' }).waitFor();
-  t.equal(await position(fan).textContent(), '1', 'carl waits first in line');
-
   const { page: operator, watch: operatorWatch } = await openPage(1280);
   await operator.goto(`${site}/console`);
   await operator.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -197,6 +192,14 @@ t.test('an operator pauses the line, a waiting fan sees it paused, then resumed;
     JSON.stringify({ session: 1, local: 0 }),
     'the admin key is kept in session storage only',
   );
+
+  // yuri holds the only place (a turn of TURN_SECONDS from now); carl waits behind in the browser.
+  const { page: fan, watch: fanWatch } = await openPage(390);
+  await signIn(fan, 'carl');
+  t.equal((await gateway.joinQueue(QUEUE, await context.identityToken('yuri'))).data.status, 'ACTIVE');
+  await fan.getByRole('button', { name: 'Join the line' }).click();
+  await fan.getByRole('heading', { name: 'You are in line' }).waitFor();
+  t.equal(await position(fan).textContent(), '1', 'carl waits first in line');
   await card.getByText('1 / 1').waitFor();
   t.pass('the card shows active / maxActive');
   await screenshots(operator, 'console');
@@ -223,11 +226,11 @@ t.test('an operator pauses the line, a waiting fan sees it paused, then resumed;
   t.pass('carl is admitted into the new place');
 
   await card.locator('summary', { hasText: 'Revoke a user' }).click();
-  await card.getByLabel('User id').fill('zoe');
+  await card.getByLabel('User id').fill('yuri');
   await card.getByRole('button', { name: 'Revoke their place' }).click();
-  await card.getByText('“zoe” no longer has a place in this line.').waitFor();
-  const zoe = await gateway.joinQueue(QUEUE, await context.identityToken('zoe'));
-  t.equal(zoe.status, 201, "zoe's old token is gone: joining again gives a new place");
+  await card.getByText('“yuri” no longer has a place in this line.').waitFor();
+  const yuri = await gateway.joinQueue(QUEUE, await context.identityToken('yuri'));
+  t.equal(yuri.status, 201, "yuri's old token is gone: joining again gives a new place");
 
   t.same(fanWatch.problems, [], 'fan page: no console errors, no failed requests');
   t.same(operatorWatch.problems, [], 'console: no console errors, no failed requests');
