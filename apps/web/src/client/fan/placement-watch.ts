@@ -65,7 +65,6 @@ export function watchPlacement(options: WatchOptions): () => void {
     try {
       const response = await fetch(url, {
         headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
-        cache: 'no-store',
         signal: idle.signal,
       });
       if (response.status === 404 || response.status === 405 || response.status === 501) {
