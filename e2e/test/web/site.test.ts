@@ -225,6 +225,21 @@ t.test('an operator pauses the line, a waiting fan sees it paused, then resumed;
   await fan.getByRole('heading', { name: 'It’s your turn' }).waitFor({ timeout: PLACE_UPDATE_MS });
   t.pass('carl is admitted into the new place');
 
+  await card.locator('summary', { hasText: 'Opening time' }).click();
+  await card.getByLabel('Opens at (your local time)').fill('2030-06-01T18:30');
+  await card.getByRole('button', { name: 'Set opening time' }).click();
+  await card.getByText(/^Opening set to/).waitFor();
+  // The durable settings (what the admin API stores); the overview's `opensAt` is the live lobby's.
+  const stored = () => (context.db as Db).queue.findUniqueOrThrow({ where: { id: QUEUE } });
+  t.equal(
+    (await stored()).opensAt?.toISOString(),
+    await operator.evaluate<string>("new Date('2030-06-01T18:30').toISOString()"),
+    'the opening time is stored, from the local time the operator typed',
+  );
+  await card.getByRole('button', { name: 'Clear opening time' }).click();
+  await card.getByText('Opening time cleared.').waitFor();
+  t.equal((await stored()).opensAt, null, 'and cleared');
+
   await card.locator('summary', { hasText: 'Revoke a user' }).click();
   await card.getByLabel('User id').fill('yuri');
   await card.getByRole('button', { name: 'Revoke their place' }).click();

@@ -196,7 +196,7 @@ export function QueueCard(props: Props) {
             <button
               type="button"
               class="button"
-              disabled={busy || !queue.opensAt}
+              disabled={busy}
               onClick={async () => {
                 if (await change({ opensAt: null }, 'Opening time cleared.')) setOpensAt('');
               }}
