@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Concert } from '@concert/contract';
 import type { Site } from '../shared/site.js';
@@ -145,7 +146,7 @@ export function FanApp(props: { site: Site; session?: FanSession | null; notice?
   );
 }
 
-function Shell(props: { nav?: preact.ComponentChildren; children: preact.ComponentChildren }) {
+function Shell(props: { nav?: ComponentChildren; children: ComponentChildren }) {
   return (
     <>
       <a class="skip-link" href="#main">
