@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import t from 'tap';
 import Provider from 'oidc-provider';
 import { seedDemoData, type Db } from '@concert/db';
-import { freePort, setupTestContext, startStack } from '@concert/testing';
+import { createGatewayClient } from '@concert/contract';
+import { freePort, setupTestContext, startStack, TEST_ADMIN_KEY } from '@concert/testing';
 import { buildSite, eventStreamTolerance, launchChromium, newLocalContext, screenshots, watchPage } from './browser.js';
 
 t.setTimeout(180_000);
@@ -92,6 +93,18 @@ t.test("a fan signs in at the promoter's provider (code + PKCE) and joins the li
   >;
   t.match(claims, { iss: issuer, aud: CLIENT_ID, sub: 'olivia' }, 'the ID token is what the APIs get');
 
+  // Paused: olivia waits, then leaves the line from the page.
+  const admin = createGatewayClient(stack.gateways[0]!).admin(TEST_ADMIN_KEY);
+  await admin.putQueue('demo-tour', { paused: true });
+  await page.getByRole('button', { name: 'Join the line' }).click();
+  await page.getByRole('heading', { name: 'You are in line' }).waitFor();
+  await page.getByText('The line is paused by the organiser').waitFor();
+  t.equal((await admin.getQueue('demo-tour')).data.waiting, 1, 'olivia waits');
+  await page.getByRole('button', { name: 'Leave the line' }).click();
+  await page.getByText('You left the line.').waitFor();
+  t.equal((await admin.getQueue('demo-tour')).data.waiting, 0, '"Leave the line" gave the place up');
+
+  await admin.putQueue('demo-tour', { paused: false });
   await page.getByRole('button', { name: 'Join the line' }).click();
   await page.getByRole('heading', { name: 'It’s your turn' }).waitFor();
   t.pass("the gateway trusted the provider's token: olivia is in (an empty line admits at once)");
