@@ -110,5 +110,8 @@ t.test("a fan signs in at the promoter's provider (code + PKCE) and joins the li
   t.pass("the gateway trusted the provider's token: olivia is in (an empty line admits at once)");
   await page.locator('#balance', { hasText: '0 pts' }).waitFor();
   t.pass('and booking too');
+  await page.getByRole('button', { name: 'Give up my turn' }).click();
+  await page.getByText('You left the line.').waitFor();
+  t.equal((await admin.getQueue('demo-tour')).data.active, 0, 'giving up the turn frees the place');
   t.same(watch.problems, [], 'no console errors, no failed requests');
 });

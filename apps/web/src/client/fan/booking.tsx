@@ -36,6 +36,8 @@ type Props = {
   onPaying: () => void;
   onPaid: (paid: Paid) => void;
   onPayFailed: () => void;
+  /** Gives the turn up (the place goes to the next fan). */
+  onLeave: () => Promise<void>;
 };
 
 /** When each date starts, remembered for the receipt and My tickets (which see only schedule ids). */
@@ -251,6 +253,20 @@ export function Booking(props: Props) {
     }
   }
 
+  async function giveUp() {
+    setBusy('leave');
+    setError(null);
+    // Holds first, so the seats are free at once rather than when the holds lapse.
+    await Promise.allSettled(held.map((r) => site.booking.cancelReservation(token, r.reservationId)));
+    writeSession(HOLDS_KEY, null);
+    try {
+      await props.onLeave();
+    } catch (failure) {
+      fail(failure);
+      setBusy(null);
+    }
+  }
+
   const tiers = seats ? tiersOf(seats) : [];
   const selectedSeats = seats?.filter((s) => selected.has(s.seatNo)) ?? [];
 
@@ -268,6 +284,9 @@ export function Booking(props: Props) {
           </span>{' '}
           left
         </p>
+        <button type="button" class="button button--quiet button--small" onClick={giveUp} disabled={busy !== null}>
+          {busy === 'leave' ? 'Leaving…' : 'Give up my turn'}
+        </button>
       </header>
 
       <div class="notice-slot notice-slot--sticky">

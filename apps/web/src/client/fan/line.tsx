@@ -28,32 +28,50 @@ export function Line(props: Props) {
   const [placement, setPlacement] = useState<Placement>(turn.joined);
   const [mode, setMode] = useState<WatchMode | null>(null);
   const [trouble, setTrouble] = useState<string | null>(null);
-  // Paying ends the token on purpose: that end is not news.
-  const paying = useRef(false);
+  // Paying or leaving ends the token on purpose: the watch stops first, and that end is not news.
+  const endingOnPurpose = useRef(false);
+  const stopWatching = useRef<() => void>(() => undefined);
+  const [round, setRound] = useState(0);
   const onEnded = useRef(props.onEnded);
   onEnded.current = props.onEnded;
 
-  useEffect(
-    () =>
-      watchPlacement({
-        gateway: site.gateway,
-        gatewayUrl: site.config.gatewayUrl,
-        queueId: turn.queueId,
-        token: turn.token,
-        onEvent(event) {
-          if (event.type === 'placement') {
-            setPlacement(event.placement);
-            setMode(event.mode);
-            setTrouble(null);
-          } else if (event.type === 'trouble') {
-            setTrouble(describeError(event.error, { retryAfterSeconds: event.retryInSeconds }));
-          } else if (!paying.current) {
-            onEnded.current(event.code);
-          }
-        },
-      }),
-    [site, turn.queueId, turn.token],
-  );
+  useEffect(() => {
+    endingOnPurpose.current = false;
+    stopWatching.current = watchPlacement({
+      gateway: site.gateway,
+      gatewayUrl: site.config.gatewayUrl,
+      queueId: turn.queueId,
+      token: turn.token,
+      onEvent(event) {
+        if (event.type === 'placement') {
+          setPlacement(event.placement);
+          setMode(event.mode);
+          setTrouble(null);
+        } else if (event.type === 'trouble') {
+          setTrouble(describeError(event.error, { retryAfterSeconds: event.retryInSeconds }));
+        } else if (!endingOnPurpose.current) {
+          onEnded.current(event.code);
+        }
+      },
+    });
+    return () => stopWatching.current();
+  }, [site, turn.queueId, turn.token, round]);
+
+  const endOnPurpose = () => {
+    endingOnPurpose.current = true;
+    stopWatching.current();
+  };
+  // It did not end after all (the payment or the leaving failed): watch again.
+  const watchAgain = () => setRound((n) => n + 1);
+  const leave = async () => {
+    endOnPurpose();
+    try {
+      await props.onLeave();
+    } catch (failure) {
+      watchAgain();
+      throw failure;
+    }
+  };
 
   if (placement.status === 'ACTIVE' && placement.activeUntil) {
     return (
@@ -63,13 +81,10 @@ export function Line(props: Props) {
         concertId={turn.concertId}
         concertTitle={turn.concertTitle}
         activeUntil={placement.activeUntil}
-        onPaying={() => {
-          paying.current = true;
-        }}
-        onPayFailed={() => {
-          paying.current = false;
-        }}
+        onPaying={endOnPurpose}
+        onPayFailed={watchAgain}
         onPaid={props.onPaid}
+        onLeave={leave}
       />
     );
   }
@@ -81,7 +96,7 @@ export function Line(props: Props) {
       placement={placement}
       mode={mode}
       trouble={trouble}
-      onLeave={props.onLeave}
+      onLeave={leave}
     />
   );
 }
