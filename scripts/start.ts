@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole system on this machine, in local mode. Creates the database named in
  * DATABASE_URL if missing, migrates, seeds the demo data, creates local key pairs (the only place
- * that ever creates keys), builds what changed (Nx cache), then runs gateway, booking and worker
- * side by side with prefixed logs. Ctrl-C (SIGINT) or SIGTERM stops them all gracefully. Every
+ * that ever creates keys), builds what changed (Nx cache), then runs gateway, booking, worker and
+ * the web app (the fans' site and the operators' console) side by side with prefixed logs. Ctrl-C (SIGINT) or SIGTERM stops them all gracefully. Every
  * setting is an environment variable (see README "Configuration"); an operator's own values win.
  */
 import { spawnSync } from 'node:child_process';
@@ -76,22 +76,27 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
+step(`fans' site:        http://localhost:${config.WEB_PORT}/`);
+step(`operators' console: http://localhost:${config.WEB_PORT}/console/`);
+if (env.ADMIN_API_KEY === LOCAL_ADMIN_KEY) console.log(`  admin key (X-Admin-Key): ${LOCAL_ADMIN_KEY}`);
 step(
   `running: gateway http://localhost:${config.GATEWAY_PORT}  booking http://localhost:${config.BOOKING_PORT}  ` +
-    `worker http://localhost:${config.WORKER_PORT}  (Ctrl-C stops)`,
+    `worker http://localhost:${config.WORKER_PORT}  web http://localhost:${config.WEB_PORT}  (Ctrl-C stops)`,
 );
 console.log(`  API docs: http://localhost:${config.GATEWAY_PORT}/docs  http://localhost:${config.BOOKING_PORT}/docs`);
-if (env.ADMIN_API_KEY === LOCAL_ADMIN_KEY) console.log(`  admin key (X-Admin-Key): ${LOCAL_ADMIN_KEY}`);
 if (config.DEV_IDENTITY) {
   warn('DEVELOPMENT LOGIN ON (DEV_IDENTITY=true): POST /dev/identity signs anyone in as anyone.');
   warn('Local use only; configure IDENTITY_JWKS_URL / IDENTITY_ISSUER / IDENTITY_AUDIENCE for real fans.');
 }
 
 const { result } = concurrently(
-  ['gateway', 'booking', 'worker'].map((name) => ({ name, command: `node apps/${name}/dist/main.js`, env })),
+  [
+    ...['gateway', 'booking', 'worker'].map((name) => ({ name, command: `node apps/${name}/dist/main.js`, env })),
+    { name: 'web', command: 'node apps/web/dist/server/main.js', env },
+  ],
   {
     prefix: 'name',
-    prefixColors: ['blue', 'green', 'magenta'],
+    prefixColors: ['blue', 'green', 'magenta', 'cyan'],
     killOthersOn: ['failure'],
     killSignal: 'SIGTERM',
     padPrefix: true,

@@ -24,7 +24,7 @@ async function ready(url: string) {
 }
 
 t.test(
-  'npm start: creates the database, migrates, seeds, builds, runs all three; Ctrl-C stops them',
+  'npm start: creates the database, migrates, seeds, builds, runs all four; Ctrl-C stops them',
   { timeout: 300_000 },
   async (t) => {
     const context = await setupTestContext(t);
@@ -32,7 +32,12 @@ t.test(
     url.pathname = `/concert_start_${randomBytes(4).toString('hex')}`; // does not exist yet
     const databaseUrl = url.toString();
     t.teardown(() => dropDatabase(databaseUrl));
-    const [gatewayPort, bookingPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    const [gatewayPort, bookingPort, workerPort, webPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     // npm start's local mode supplies an admin key, the key pairs and the development login.
     const {
       ADMIN_API_KEY: _admin,
@@ -54,6 +59,7 @@ t.test(
         GATEWAY_PORT: String(gatewayPort),
         BOOKING_PORT: String(bookingPort),
         WORKER_PORT: String(workerPort),
+        WEB_PORT: String(webPort),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         LOCAL_KEY_DIR: keyDir,
@@ -68,7 +74,7 @@ t.test(
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     });
 
-    const urls = [gatewayPort, bookingPort, workerPort].map((port) => `http://127.0.0.1:${port}`);
+    const urls = [gatewayPort, bookingPort, workerPort, webPort].map((port) => `http://127.0.0.1:${port}`);
     const deadline = Date.now() + 240_000;
     while (!(await Promise.all(urls.map(ready))).every(Boolean)) {
       if (Date.now() > deadline || child.exitCode !== null) {
@@ -77,8 +83,19 @@ t.test(
       }
       await sleep(500);
     }
-    t.pass('gateway, booking and worker all answer /health/ready');
+    t.pass('gateway, booking, worker and web all answer /health/ready');
     const log = output.join('');
+    t.match(
+      log,
+      new RegExp(
+        `fans' site: +http://localhost:${webPort}/\\n.*operators' console: http://localhost:${webPort}/console/`,
+      ),
+      'it prints the site and console URLs',
+    );
+    t.ok(
+      log.indexOf(`http://localhost:${webPort}/`) < log.indexOf(`http://localhost:${gatewayPort}`),
+      'before any other URL',
+    );
     t.match(log, /created/, 'the missing database was created');
     t.match(log, /applied migration \d+_init/, 'migrations were applied');
     t.match(log, /applied migration \d+_durable_queue_settings/, 'every one of them');
@@ -100,9 +117,33 @@ t.test(
     const admin = await gateway.admin('local-admin-key-change-me').putQueue('demo-tour', { maxActive: 10 });
     t.equal(admin.status, 200, 'the local admin key works');
 
+    const site = await fetch(`${urls[3]}/`);
+    t.equal(site.status, 200, "the web app serves the fans' site");
+    t.match(await site.text(), /<div id="app">/);
+    t.match(await (await fetch(`${urls[3]}/console/`)).text(), /Operators’ console/, 'and the console');
+    const siteConfig = (await (await fetch(`${urls[3]}/config.json`)).json()) as Record<string, unknown>;
+    t.match(
+      siteConfig,
+      { gatewayUrl: `http://localhost:${gatewayPort}`, bookingUrl: `http://localhost:${bookingPort}`, devLogin: true },
+      'pointing the browser at the APIs, with the development login',
+    );
+    const preflight = await fetch(`${urls[0]}/queues/demo-tour/tokens`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: `http://localhost:${webPort}`,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    t.equal(
+      preflight.headers.get('access-control-allow-origin'),
+      `http://localhost:${webPort}`,
+      "and the gateway lets the site's origin call it",
+    );
+
     process.kill(-child.pid!, 'SIGINT');
     const code = await Promise.race([exited, deadlineAfter(60_000)]);
     t.not(code, 'timeout', 'everything stopped after Ctrl-C');
-    t.same(await Promise.all(urls.map(ready)), [false, false, false], 'no service is left listening');
+    t.same(await Promise.all(urls.map(ready)), [false, false, false, false], 'no service is left listening');
   },
 );

@@ -115,6 +115,18 @@ export const configSchema = Type.Object({
   /** Where the fans' site sends browsers (the public URLs of the APIs). */
   PUBLIC_GATEWAY_URL: url('the public URL of the gateway, as browsers reach it'),
   PUBLIC_BOOKING_URL: url('the public URL of booking, as browsers reach it'),
+  /** Where the web app's built site is (default: the app's own `dist/public`). */
+  WEB_STATIC_DIR: optionalText("the directory of the built fans' site and console (index.html, console/, assets/)"),
+
+  /**
+   * The promoter's OpenID provider, for the fans' site: authorization code + PKCE as a public
+   * client. The APIs trust its tokens through IDENTITY_JWKS_URL / IDENTITY_ISSUER / IDENTITY_AUDIENCE.
+   */
+  OIDC_ISSUER: url("the OpenID provider's issuer URL (its /.well-known/openid-configuration is read)"),
+  OIDC_CLIENT_ID: optionalText("the fans' site's client id at the OpenID provider (a public client, no secret)"),
+  OIDC_SCOPE: Type.String({ default: 'openid', minLength: 1, description: 'the scopes asked for, space-separated' }),
+  /** When set, the site asks for an access token for this audience and sends it instead of the ID token. */
+  OIDC_AUDIENCE: optionalText('the API audience to ask an access token for (instead of using the ID token)'),
 
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),

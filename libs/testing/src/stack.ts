@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const WORKSPACE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const APP_NAMES = ['gateway', 'booking', 'worker'] as const;
-export type AppName = (typeof APP_NAMES)[number];
+export type AppName = (typeof APP_NAMES)[number] | 'web';
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -38,10 +38,21 @@ export type RunningApp = { name: AppName; url: string; process: ChildProcess; ou
 /** An app process that ended without being told to (a crash): which, how, and its last output. */
 export type UnexpectedExit = { name: AppName; url: string; code: number | null; signal: string | null; output: string };
 
+/** Where each app's entry point is, from source or built. */
+const entryOf = (name: AppName, fromDist: boolean) => {
+  const main = name === 'web' ? 'server/main' : 'main';
+  return fromDist
+    ? [`apps/${name}/dist/${main}.js`]
+    : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/${main}.ts`];
+};
+
 /**
  * Starts the apps as real processes on free ports, each with its own `main` (as `npm start`
  * does, from source through tsx, or from `dist` when `fromDist`), and waits until they are ready.
- * `instances` starts several of one app side by side. `stop()` sends SIGTERM and returns the exit codes.
+ * `instances` starts several of one app side by side. `web` adds the web app on its own origin
+ * (`http://localhost:<port>`, which the APIs then allow in CORS), pointed at the first gateway and
+ * booking; it serves the built site (WEB_STATIC_DIR in `env`, else apps/web/dist/public).
+ * `stop()` sends SIGTERM and returns the exit codes; `kill` and `restart` act on one instance.
  */
 export async function startStack(opts: {
   env: Record<string, string>;
@@ -52,28 +63,45 @@ export async function startStack(opts: {
   readyTimeoutMs?: number;
   /** Extra Node flags for every app process (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  web?: boolean;
 }) {
   const apps: RunningApp[] = [];
   const portVariable: Record<AppName, string> = {
     gateway: 'GATEWAY_PORT',
     booking: 'BOOKING_PORT',
     worker: 'WORKER_PORT',
+    web: 'WEB_PORT',
   };
+  // Every port first: the web app must know the APIs' addresses, and the APIs the web's origin.
+  const plan: { name: AppName; port: number }[] = [];
+  for (const name of [...APP_NAMES, ...(opts.web ? (['web'] as const) : [])]) {
+    for (let i = 0; i < (name === 'web' ? 1 : (opts.instances?.[name] ?? 1)); i++) {
+      plan.push({ name, port: await freePort() });
+    }
+  }
+  const portOf = (name: AppName) => plan.find((app) => app.name === name)!.port;
+  const webOrigin = opts.web ? `http://localhost:${portOf('web')}` : undefined;
+  const extraEnv = (name: AppName): Record<string, string> => {
+    if (!webOrigin) return {};
+    if (name === 'web') {
+      return {
+        PUBLIC_GATEWAY_URL: `http://127.0.0.1:${portOf('gateway')}`,
+        PUBLIC_BOOKING_URL: `http://127.0.0.1:${portOf('booking')}`,
+      };
+    }
+    return { CORS_ORIGINS: [opts.env.CORS_ORIGINS, webOrigin].filter(Boolean).join(',') };
+  };
+
   const unexpectedExits: UnexpectedExit[] = [];
   const told = new WeakSet<ChildProcess>();
   /** Starts `name`'s process on `port` (`env` over the stack's). */
   const launch = (name: AppName, port: number, output: string[], env: Record<string, string> = {}) => {
-    const args = [
-      ...(opts.nodeArgs ?? []),
-      ...(opts.fromDist
-        ? [`apps/${name}/dist/main.js`]
-        : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`]),
-    ];
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entryOf(name, opts.fromDist ?? false)], {
       cwd: WORKSPACE_ROOT,
       env: {
         ...process.env,
         ...opts.env,
+        ...extraEnv(name),
         ...opts.appEnv?.[name],
         ...env,
         HOST: '127.0.0.1',
@@ -94,12 +122,9 @@ export async function startStack(opts: {
     });
     return child;
   };
-  for (const name of APP_NAMES) {
-    for (let i = 0; i < (opts.instances?.[name] ?? 1); i++) {
-      const port = await freePort();
-      const output: string[] = [];
-      apps.push({ name, url: `http://127.0.0.1:${port}`, process: launch(name, port, output), output });
-    }
+  for (const { name, port } of plan) {
+    const output: string[] = [];
+    apps.push({ name, url: `http://127.0.0.1:${port}`, process: launch(name, port, output), output });
   }
   /** Sends `signal` to one app's process and resolves with its exit code once it has exited. */
   const kill = (app: RunningApp, signal: NodeJS.Signals = 'SIGKILL') =>
@@ -136,6 +161,8 @@ export async function startStack(opts: {
     gateways: urlsOf('gateway'),
     bookings: urlsOf('booking'),
     workers: urlsOf('worker'),
+    /** The web app's origin, as browsers open it (when started with `web`). */
+    web: webOrigin,
     stop,
     kill,
     restart,
