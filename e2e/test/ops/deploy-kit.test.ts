@@ -7,10 +7,7 @@ import t from 'tap';
 import { parse, parseAllDocuments } from 'yaml';
 import { configSchema, loadConfig } from '@concert/config';
 import { bookingTokensOptions, gatewayTokensOptions } from '@concert/tokens';
-import { createServer } from '@concert/http';
-import { setupTestContext } from '@concert/testing';
-import gateway from '../../../apps/gateway/src/app.js';
-import booking from '../../../apps/booking/src/app.js';
+import { setupTestContext, startStack } from '@concert/testing';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SETTINGS = new Set(Object.keys(configSchema.properties));
@@ -199,17 +196,16 @@ t.test('Kubernetes manifests', { skip: has('kubectl') ? false : 'kubectl is not 
         .filter(({ path }) => path === '/' || url === path || url.startsWith(`${path}/`))
         .sort((a, b) => b.path.length - a.path.length)[0]?.service;
 
+    // The routes each API really serves (its OpenAPI document), from running processes.
     const context = await setupTestContext(t, { database: true });
-    const routesOf = async (plugin: typeof gateway, name: string) => {
-      const app = createServer(context.config, name, { logger: false });
-      await app.register(plugin, { config: context.config });
-      await app.ready();
-      t.teardown(() => app.close());
-      const document = (await app.inject('/docs/json')).json() as { paths: Record<string, unknown> };
+    const stack = await startStack({ env: context.env, instances: { worker: 0 } });
+    t.teardown(() => stack.stop());
+    const routesOf = async (url: string) => {
+      const document = (await (await fetch(`${url}/docs/json`)).json()) as { paths: Record<string, unknown> };
       return Object.keys(document.paths).filter((path) => !/^\/(health|docs|metrics)/.test(path));
     };
-    const gatewayRoutes = await routesOf(gateway, 'gateway');
-    const bookingRoutes = await routesOf(booking, 'booking');
+    const gatewayRoutes = await routesOf(stack.gateways[0]!);
+    const bookingRoutes = await routesOf(stack.bookings[0]!);
     t.ok(gatewayRoutes.length >= 6 && bookingRoutes.length >= 8, 'both documents list their routes');
     for (const route of gatewayRoutes) t.equal(routeTo(route.replace(/\{[^}]+\}/g, 'x')), 'gateway', route);
     for (const route of bookingRoutes) t.equal(routeTo(route.replace(/\{[^}]+\}/g, 'x')), 'booking', route);

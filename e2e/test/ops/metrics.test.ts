@@ -155,23 +155,37 @@ t.test('after a scripted journey, each process exports the figures of what happe
     t.same(missing, [], 'no query names a metric nobody exports');
   });
 
+  t.test('the operations the business metrics watch are the routes’ operationIds', async (t) => {
+    type Document = { paths: Record<string, Record<string, { operationId?: string }>> };
+    const document = (await (await fetch(`${bookingUrl}/docs/json`)).json()) as Document;
+    const ids = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId));
+    for (const id of ['holdSeats', 'payReservations', 'chargePoints']) t.ok(ids.includes(id), id);
+    // Refunds (v2) are counted as `refundPayment`: once the route exists it must carry that id.
+    const refund = document.paths['/payments/{paymentId}/refund']?.post;
+    if (refund) t.equal(refund.operationId, 'refundPayment');
+    const gatewayDocument = (await (await fetch(`${gatewayUrl}/docs/json`)).json()) as Document;
+    const gatewayIds = Object.values(gatewayDocument.paths).flatMap((m) => Object.values(m).map((o) => o.operationId));
+    for (const id of ['joinQueue', 'pollToken', 'leaveQueue']) t.ok(gatewayIds.includes(id), id);
+  });
+
   t.test('Bull Board shows the job schedulers, behind the admin key', async (t) => {
     t.equal((await fetch(`${workerUrl}/admin/jobs`)).status, 401, 'no key: 401');
     const wrong = await fetch(`${workerUrl}/admin/jobs/api/queues`, {
       headers: { 'x-admin-key': 'wrong-key-wrong-key' },
     });
     t.equal(wrong.status, 401);
-    t.equal((await wrong.json()).code, 'ADMIN_KEY_INVALID');
+    t.equal(((await wrong.json()) as { code: string }).code, 'ADMIN_KEY_INVALID');
     t.match(wrong.headers.get('www-authenticate'), /^Basic /, 'a browser is asked for the key');
     const page = await fetch(`${workerUrl}/admin/jobs`, { headers: { 'x-admin-key': TEST_ADMIN_KEY } });
     t.equal(page.status, 200);
     t.match(await page.text(), /<html/i);
     const basic = `Basic ${Buffer.from(`operator:${TEST_ADMIN_KEY}`).toString('base64')}`;
-    const api = await fetch(`${workerUrl}/admin/jobs/api/queues?activeQueue=concert-jobs&status=delayed`, {
-      headers: { authorization: basic },
-    });
+    const api = await fetch(`${workerUrl}/admin/jobs/api/job-schedulers`, { headers: { authorization: basic } });
     t.equal(api.status, 200, 'the admin key as a Basic password works too');
-    const text = await api.text();
+    const { schedulers } = (await api.json()) as { schedulers: { name?: string; queueName: string }[] };
+    t.equal(schedulers.length, 4, 'four job schedulers');
+    t.ok(schedulers.every((scheduler) => scheduler.queueName === 'concert-jobs'));
+    const text = JSON.stringify(schedulers);
     for (const job of ['admit-queues', 'release-holds', 'sweep-tokens', 'forget-idempotency-records']) {
       t.match(text, job, `scheduler ${job} is on the board`);
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { trace } from '@opentelemetry/api';
 import type { Config } from '@concert/config';
 
@@ -30,15 +30,42 @@ function requestTraceId(raw: IncomingMessage): string | undefined {
 }
 
 /**
+ * One log line per answered request (method, URL, route, status, milliseconds), in place of
+ * Fastify's two ("incoming request" and "request completed") and its "Route not found".
+ */
+class OneLinePerRequest extends LogController {
+  override incomingRequest() {
+    // nothing: the request is logged once, when it completes
+  }
+
+  override routeNotFound() {
+    // nothing: a 404 is logged once, when it completes
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (this.isLogDisabled(request)) return;
+    const ms = reply.elapsedTime;
+    const fields = {
+      method: request.method,
+      url: request.url,
+      route: request.routeOptions.url,
+      statusCode: reply.statusCode,
+      ms: Math.round(ms * 10) / 10,
+      ...(error ? { err: { message: error.message } } : {}),
+    };
+    reply.log.info(fields, `${request.method} ${request.url} ${reply.statusCode} ${ms.toFixed(1)}ms`);
+  }
+}
+
+/**
  * Fastify's logging options shared by every process: pino with the service name, level, secrets
- * redacted, and one line per request (Fastify's own two lines, "incoming request" and "request
- * completed", are replaced by the one `logRequests` writes). Every request's log lines carry its
- * `reqId` and, when known, its W3C `traceId`. Pretty mode prints each entry on one line.
+ * redacted, and one line per request. Every request's log lines carry its `reqId` and, when
+ * known, its W3C `traceId`. Pretty mode prints each entry on one line.
  */
 export function loggingOptions(
   config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>,
   serviceName: string,
-): Pick<FastifyServerOptions, 'logger' | 'disableRequestLogging' | 'childLoggerFactory'> {
+): Pick<FastifyServerOptions, 'logger' | 'logController' | 'childLoggerFactory'> {
   return {
     logger: {
       name: serviceName,
@@ -58,26 +85,10 @@ export function loggingOptions(
           }
         : {}),
     },
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     childLoggerFactory(logger, bindings, opts, raw) {
       const traceId = requestTraceId(raw as IncomingMessage);
       return logger.child(traceId ? { ...bindings, traceId } : bindings, opts);
     },
   };
-}
-
-/** One log line per answered request: method, URL, route, status and milliseconds. */
-export function logRequests(app: FastifyInstance) {
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        route: request.routeOptions.url,
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`,
-    );
-  });
 }

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import closeWithGrace from 'close-with-grace';
 import type { Config } from '@concert/config';
-import { loggingOptions, logRequests } from './logging.js';
+import { loggingOptions } from './logging.js';
 
 /** Bodies of this API are a few fields; anything bigger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -41,7 +41,6 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
 /** A Fastify instance with the shared options and the TypeBox type provider. */
 export function createServer(config: Config, serviceName: string, overrides: FastifyServerOptions = {}) {
   const app = Fastify({ ...serverOptions(config, serviceName), ...overrides }).withTypeProvider<TypeBoxTypeProvider>();
-  logRequests(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
