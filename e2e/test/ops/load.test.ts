@@ -174,6 +174,46 @@ t.test('a short open-model run of real journeys against the real stack passes it
   t.equal(valueOf(b, 'booking_paid_points_total'), report.paidPoints, 'points paid');
   t.equal(valueOf(b, 'booking_holds_total', { outcome: 'won' }), report.holds.won, 'holds won');
 
+  // Stream mode: fans follow the event stream, or fall back to polls where it cannot be had.
+  const streamed = await runLoadTool([
+    '--gateway',
+    gatewayUrl,
+    '--booking',
+    bookingUrl,
+    '--identity-key',
+    keyFile,
+    '--issuer',
+    TEST_IDENTITY_ISSUER,
+    '--audience',
+    TEST_IDENTITY_AUDIENCE,
+    '--mode',
+    'stream',
+    '--rate',
+    '6',
+    '--duration',
+    '2',
+    '--max-fans',
+    '10',
+    '--think',
+    '100',
+    '--poll-scale',
+    '0.25',
+    '--drain',
+    '40',
+    '--json',
+  ]);
+  t.equal(streamed.code, 0, `stream mode passed: ${streamed.stderr}`);
+  const streamReport = JSON.parse(streamed.stdout);
+  t.equal(streamReport.admitted, streamReport.fans, 'every streaming fan was admitted');
+  t.same(streamReport.violations, []);
+  const waiters = streamReport.admitted - streamReport.admittedAtOnce;
+  const followed = Object.values(streamReport.streams as Record<string, number>).reduce((a, b) => a + b, 0);
+  t.equal(
+    followed,
+    waiters,
+    `every waiter followed the stream or fell back to polls: ${JSON.stringify(streamReport.streams)}`,
+  );
+
   // The tool sent a traceparent with every request, and the services logged its trace id.
   const logs = stack.apps.flatMap((app) => app.output).join('');
   t.match(logs, /"traceId":"[0-9a-f]{32}"/, 'trace ids in the services’ logs');
