@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import pg from 'pg';
 import { seedDemoData, type Db } from '@concert/db';
-import { ApiError, createBookingClient, createGatewayClient } from '@concert/contract';
+import { createBookingClient, createGatewayClient, type ApiError } from '@concert/contract';
 import {
   freePort,
   invariantViolations,
@@ -14,8 +14,6 @@ import {
   setupTestContext,
   startStack,
   TEST_ADMIN_KEY,
-  TEST_IDENTITY_AUDIENCE,
-  TEST_IDENTITY_ISSUER,
 } from '@concert/testing';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -172,8 +170,9 @@ t.test(
     );
     t.equal(replay.headers.get('idempotent-replayed'), 'true', 'the payment replays');
     t.equal((await booking.getBalance(greedy.identity)).data.balance, 0);
-    const cancelled = race.find((r) => typeof r !== 'string') as { reservationId: string };
-    const winner = fans[race.indexOf(cancelled)]!;
+    const winnerIndex = race.findIndex((r) => typeof r !== 'string');
+    const cancelled = race[winnerIndex] as { reservationId: string };
+    const winner = fans[winnerIndex]!;
     await booking.cancelReservation(winner.token, cancelled.reservationId);
 
     // The worker's jobs (releasing lapsed holds, forgetting old keys) run through it too.

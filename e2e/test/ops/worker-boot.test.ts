@@ -17,7 +17,7 @@ async function bootWorker(t: { teardown(fn: () => unknown): void }, env: Record<
   while (Date.now() < deadline) {
     const state = await Promise.race([
       exited.then((code) => ({ code })),
-      new Promise<undefined>((resolve) => setTimeout(resolve, 100)),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
     ]);
     if (state) return { outcome: state.code, stderr };
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
