@@ -65,7 +65,8 @@ Rate limits: a deployment's per-address and per-identity limits (ADDRESS_RATE_LI
 JOIN_RATE_LIMIT_PER_MINUTE, BOOKING_WRITE_RATE_LIMIT_PER_MINUTE) apply to the load too: raise
 them (0 = off) for a load test from one machine, or expect RATE_LIMITED in the errors.
 
-Example (npm start's development login):
+Example (npm start's development login, its per-address limit off):
+  ADDRESS_RATE_LIMIT_PER_MINUTE=0 npm start
   npm run load -- --gateway http://localhost:3000 --booking http://localhost:3001 --dev-login \\
     --rate 5 --ramp-to 50 --duration 60
 `;
