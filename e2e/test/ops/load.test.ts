@@ -71,6 +71,9 @@ async function startProxy(t: Test, upstreams: { gateway: string; booking: string
   throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 }
 
+// Real processes and a real journey: more than tap's default 120 s on a busy machine.
+t.setTimeout(300_000);
+
 t.test('npm run load -- --help documents itself', async (t) => {
   const help = await runLoadTool(['--help']);
   t.equal(help.code, 0);

@@ -18,6 +18,9 @@ const codeOf = async (promise: Promise<unknown>) => {
   }
 };
 
+// Real processes and a real journey: more than tap's default 120 s on a busy machine.
+t.setTimeout(300_000);
+
 t.test('after a scripted journey, each process exports the figures of what happened', async (t) => {
   const context = await setupTestContext(t, {
     database: true,
