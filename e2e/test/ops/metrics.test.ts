@@ -181,7 +181,15 @@ t.test('after a scripted journey, each process exports the figures of what happe
     t.match(wrong.headers.get('www-authenticate'), /^Basic /, 'a browser is asked for the key');
     const page = await fetch(`${workerUrl}/admin/jobs`, { headers: { 'x-admin-key': TEST_ADMIN_KEY } });
     t.equal(page.status, 200);
-    t.match(await page.text(), /<html/i);
+    const html = await page.text();
+    t.match(html, /<html/i);
+    // The page's scripts are relative to its <base href="/admin/jobs/">.
+    t.match(html, /<base href="\/admin\/jobs\/"/);
+    const script = /<script[^>]+src="([^"]+\.js)"/.exec(html)?.[1];
+    const asset = await fetch(new URL(script!, `${workerUrl}/admin/jobs/`), {
+      headers: { 'x-admin-key': TEST_ADMIN_KEY },
+    });
+    t.equal(asset.status, 200, 'its static files are served (@fastify/static on Node 20)');
     const basic = `Basic ${Buffer.from(`operator:${TEST_ADMIN_KEY}`).toString('base64')}`;
     const api = await fetch(`${workerUrl}/admin/jobs/api/job-schedulers`, { headers: { authorization: basic } });
     t.equal(api.status, 200, 'the admin key as a Basic password works too');
