@@ -55,6 +55,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     databaseUrl: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
   await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(frontDoorPlugin, {

@@ -68,6 +68,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     databaseUrl: config.DATABASE_URL,
     poolSize: GATEWAY_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
   await app.register(
     waitingRoomFastifyPlugin,

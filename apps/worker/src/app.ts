@@ -21,15 +21,20 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
     databaseUrl: config.DATABASE_URL,
     poolSize: WORKER_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
   await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
+  await app.register(jobsPlugin, { config });
   await app.register(healthPlugin, {
     checks: [
       { name: 'postgres', check: () => app.sql.query('SELECT 1') },
       { name: 'redis', check: () => app.redis.ping() },
+      // Redis can be up and still have lost the schedulers, or the ticks can have stopped: then
+      // nobody is admitted and no hold is released, so the worker is not ready.
+      { name: 'schedulers', check: () => app.jobHealth.schedulers() },
+      { name: 'ticks', check: () => app.jobHealth.ticks() },
     ],
   });
-  await app.register(jobsPlugin, { config });
   await app.register(jobMetricsPlugin);
   await app.register(jobsBoardPlugin, { config });
 }

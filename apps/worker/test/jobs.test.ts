@@ -58,9 +58,14 @@ t.test('the token sweep forgets waiting tokens past their hard expiry, and only 
 t.test('the worker app: health, metrics, and a clean stop', async (t) => {
   const context = await workerContext(t);
   const app = await startWorker(t, context);
+  // Ready once the first tick has run (readiness also asks for the schedulers and recent ticks).
+  t.ok(
+    await eventually(async () => (await app.inject({ method: 'GET', url: '/health/ready' })).statusCode === 200),
+    'ready',
+  );
   t.same((await app.inject({ method: 'GET', url: '/health/ready' })).json(), {
     status: 'ok',
-    checks: { postgres: 'up', redis: 'up' },
+    checks: { postgres: 'up', redis: 'up', schedulers: 'up', ticks: 'up' },
   });
   await context.issuer.configure('m', { maxActive: 1, paused: true });
   await context.issuer.join('m', 'x');

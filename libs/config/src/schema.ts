@@ -35,6 +35,8 @@ export const configSchema = Type.Object({
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 500, default: 20, description: 'an integer from 1 to 500' }),
   /** How long a request waits for a free pool connection, or for a new one, before it answers 503. */
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  /** A statement not done within this is cancelled (and a server that does not answer is given up on): 503. */
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'a redis:// URL' }),
   /** A Redis Cluster's seed nodes, "host:port,host:port"; when set, used instead of REDIS_URL. */
   REDIS_CLUSTER_NODES: Type.Optional(

@@ -13,15 +13,31 @@ export type PoolOptions = {
   poolSize?: number;
   /** How long to wait for a free connection (or a new one) before failing (then: 503, not a hang). */
   connectTimeoutMs?: number;
+  /**
+   * A statement running longer than this is cancelled by the server (`statement_timeout`, which
+   * also ends lock waits), and one the server does not answer at all (hung, or cut off without a
+   * reset) fails on the client shortly after (`query_timeout`). Either way: 503, not a hang.
+   * Unset: no limit (tests' and scripts' own pools).
+   */
+  statementTimeoutMs?: number;
   /** Told about connections that broke (a restart, `pg_terminate_backend`): logging only. */
   onConnectionError?: (error: Error) => void;
 };
+
+/** How much longer than the server's statement_timeout the client waits before giving up on an answer. */
+const CLIENT_TIMEOUT_MARGIN_MS = 250;
 
 export function createSqlPool(databaseUrl: string, opts: PoolOptions = {}): Sql {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    ...(opts.statementTimeoutMs
+      ? {
+          statement_timeout: opts.statementTimeoutMs,
+          query_timeout: opts.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+        }
+      : {}),
   });
   const onError = opts.onConnectionError ?? (() => {});
   // pg emits `error` on a client whose server connection ends; without a listener that error
@@ -33,19 +49,34 @@ export function createSqlPool(databaseUrl: string, opts: PoolOptions = {}): Sql 
   return pool;
 }
 
-/** Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
+/** pg's own error when `query_timeout` passes: the statement may still be running on that connection. */
+const isUnansweredQuery = (error: unknown) => (error as Error | undefined)?.message === 'Query read timeout';
+
+/**
+ * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws.
+ * A connection that cannot be rolled back cleanly (cut off, or its server stopped answering) is
+ * destroyed rather than returned to the pool; the server rolls back a transaction whose
+ * connection ends.
+ */
 export async function inTransaction<T>(pool: Sql, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let reusable = true;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    // Waiting for a ROLLBACK behind an unanswered statement would double the time to answer.
+    reusable =
+      !isUnansweredQuery(error) &&
+      (await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      ));
     throw error;
   } finally {
-    client.release();
+    client.release(!reusable);
   }
 }
 

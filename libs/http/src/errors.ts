@@ -10,6 +10,7 @@ export const HttpErrors = {
   BAD_REQUEST: createError('BAD_REQUEST', 'Malformed HTTP request: %s', 400),
   ADMIN_KEY_INVALID: createError('ADMIN_KEY_INVALID', 'Missing or wrong X-Admin-Key', 401),
   ROUTE_NOT_FOUND: createError('ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
+  REQUEST_TIMEOUT: createError('REQUEST_TIMEOUT', 'The request was not received in time', 408),
   BODY_TOO_LARGE: createError('BODY_TOO_LARGE', 'Request body is larger than %s bytes', 413),
   UNSUPPORTED_MEDIA_TYPE: createError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415),
   HEADERS_TOO_LARGE: createError('HEADERS_TOO_LARGE', 'Request headers are too large', 431),

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import closeWithGrace from 'close-with-grace';
 import type { Config } from '@concert/config';
+import { HttpErrors } from './errors.js';
 import { loggingOptions } from './logging.js';
 
 /** Bodies of this API are a few fields; anything bigger is a mistake or an attack. */
@@ -15,6 +18,38 @@ function trustProxyOption(value: string): boolean | string[] {
   // A hop count: Fastify (proxy-addr) takes a number, though its types only list the others.
   if (/^\d+$/.test(value)) return Number(value) as unknown as boolean;
   return value.split(',').map((entry) => entry.trim());
+}
+
+/** What Node's HTTP parser refused, as the contract's error (code, status, message). */
+function protocolErrorOf(error: Error & { code?: string }) {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return new HttpErrors.HEADERS_TOO_LARGE();
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new HttpErrors.REQUEST_TIMEOUT();
+  // llhttp's reason ("Duplicate Content-Length", "Invalid method encountered", ...), without its code.
+  const reason = error.message.replace(/^Parse Error:\s*/, '') || 'unreadable request';
+  return new HttpErrors.BAD_REQUEST(reason);
+}
+
+/**
+ * Malformed HTTP (duplicate Content-Length, Transfer-Encoding with Content-Length, oversized
+ * headers, a bad request line) never reaches Fastify's routing or error handler: Node's parser
+ * refuses it on the socket. Answer it in the contract's JSON shape with a stable code, then close
+ * the connection (its byte stream can no longer be trusted).
+ */
+function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
+  // A reset connection (or one already gone) has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { statusCode = 400, code, message } = protocolErrorOf(error);
+  this.log.info({ code, parserCode: error.code, statusCode }, 'malformed HTTP request refused');
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify({ statusCode, code, error: STATUS_CODES[statusCode], message });
+  const head =
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
+    'Content-Type: application/json; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Cache-Control: no-store\r\n' +
+    'Connection: close\r\n\r\n';
+  // Flushed, then closed.
+  socket.end(head + body, () => socket.destroy());
 }
 
 /** Fastify options of every service: request ids, strict validation, small bodies, clean closing. */
@@ -32,6 +67,7 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
     // No type coercion (`{"amount": "5"}` is a wrong type, 400), and unknown properties are refused
     // rather than silently dropped (which also keeps `oneOf` bodies exact).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     pluginTimeout: 30_000,

@@ -14,13 +14,15 @@ export type RedisConnectionOptions = {
 /**
  * Fail fast: while Redis is unreachable, commands fail at once (no offline queue) or after
  * `commandTimeoutMs`, so requests answer 503 within about a second instead of hanging; the client
- * keeps reconnecting with backoff (up to 2 s apart) and requests succeed again by themselves.
+ * keeps reconnecting with backoff (at most 500 ms apart: an attempt is one TCP connect, and the
+ * gap is how long the service can stay unready after Redis is back) and requests succeed again by
+ * themselves.
  */
 const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
-  retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+  retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 4), 500),
 };
 
 /**

@@ -13,6 +13,7 @@ export {
   type TapLike,
 } from './context.js';
 export { createTokenIssuer } from './token-issuer.js';
-export { startStack, freePort, type AppName, type Stack, type RunningApp } from './stack.js';
+export { startStack, freePort, type AppName, type Stack, type RunningApp, type UnexpectedExit } from './stack.js';
 export { invariantViolations, NO_VIOLATIONS } from './invariants.js';
 export { startPrivateRedis, hasRedisServer, type PrivateRedis } from './private-redis.js';
+export { startPrivatePostgres, privatePostgresUnavailable, type PrivatePostgres } from './private-postgres.js';

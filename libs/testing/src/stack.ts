@@ -35,6 +35,9 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 
 export type RunningApp = { name: AppName; url: string; process: ChildProcess; output: string[] };
 
+/** An app process that ended without being told to (a crash): which, how, and its last output. */
+export type UnexpectedExit = { name: AppName; url: string; code: number | null; signal: string | null; output: string };
+
 /**
  * Starts the apps as real processes on free ports, each with its own `main` (as `npm start`
  * does, from source through tsx, or from `dist` when `fromDist`), and waits until they are ready.
@@ -42,6 +45,8 @@ export type RunningApp = { name: AppName; url: string; process: ChildProcess; ou
  */
 export async function startStack(opts: {
   env: Record<string, string>;
+  /** Settings of one app over `env` (e.g. `PGAPPNAME`, to tell its database sessions apart). */
+  appEnv?: Partial<Record<AppName, Record<string, string>>>;
   instances?: Partial<Record<AppName, number>>;
   fromDist?: boolean;
   readyTimeoutMs?: number;
@@ -54,41 +59,70 @@ export async function startStack(opts: {
     booking: 'BOOKING_PORT',
     worker: 'WORKER_PORT',
   };
+  const unexpectedExits: UnexpectedExit[] = [];
+  const told = new WeakSet<ChildProcess>();
+  /** Starts `name`'s process on `port` (`env` over the stack's). */
+  const launch = (name: AppName, port: number, output: string[], env: Record<string, string> = {}) => {
+    const args = [
+      ...(opts.nodeArgs ?? []),
+      ...(opts.fromDist
+        ? [`apps/${name}/dist/main.js`]
+        : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`]),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: WORKSPACE_ROOT,
+      env: {
+        ...process.env,
+        ...opts.env,
+        ...opts.appEnv?.[name],
+        ...env,
+        HOST: '127.0.0.1',
+        [portVariable[name]]: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.length > 200) output.shift();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('exit', (code, signal) => {
+      if (told.has(child)) return;
+      const url = `http://127.0.0.1:${port}`;
+      unexpectedExits.push({ name, url, code, signal, output: output.slice(-20).join('') });
+    });
+    return child;
+  };
   for (const name of APP_NAMES) {
     for (let i = 0; i < (opts.instances?.[name] ?? 1); i++) {
       const port = await freePort();
-      const args = [
-        ...(opts.nodeArgs ?? []),
-        ...(opts.fromDist
-          ? [`apps/${name}/dist/main.js`]
-          : ['--conditions=@concert/source', '--import=tsx', `apps/${name}/src/main.ts`]),
-      ];
-      const child = spawn(process.execPath, args, {
-        cwd: WORKSPACE_ROOT,
-        env: { ...process.env, ...opts.env, HOST: '127.0.0.1', [portVariable[name]]: String(port) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
       const output: string[] = [];
-      const keep = (chunk: Buffer) => {
-        output.push(chunk.toString());
-        if (output.length > 200) output.shift();
-      };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
-      apps.push({ name, url: `http://127.0.0.1:${port}`, process: child, output });
+      apps.push({ name, url: `http://127.0.0.1:${port}`, process: launch(name, port, output), output });
     }
   }
-  const stop = async (): Promise<(number | null)[]> =>
-    Promise.all(
-      apps.map(
-        ({ process: child }) =>
-          new Promise<number | null>((resolve) => {
-            if (child.exitCode !== null) return resolve(child.exitCode);
-            child.once('exit', (code) => resolve(code));
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+  /** Sends `signal` to one app's process and resolves with its exit code once it has exited. */
+  const kill = (app: RunningApp, signal: NodeJS.Signals = 'SIGKILL') =>
+    new Promise<number | null>((resolve) => {
+      const child = app.process;
+      told.add(child);
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+      child.once('exit', (code) => resolve(code));
+      child.kill(signal);
+    });
+  const stop = async (): Promise<(number | null)[]> => Promise.all(apps.map((app) => kill(app, 'SIGTERM')));
+  /**
+   * Stops one app (SIGTERM, or `signal`) and starts it again on the same port, with `env` over
+   * the stack's settings (a fresh process: empty caches); resolves once it is ready.
+   */
+  const restart = async (
+    app: RunningApp,
+    restartOpts: { signal?: NodeJS.Signals; env?: Record<string, string> } = {},
+  ) => {
+    await kill(app, restartOpts.signal ?? 'SIGTERM');
+    app.process = launch(app.name, Number(new URL(app.url).port), app.output, restartOpts.env);
+    await waitUntilReady(app.url, app.process, opts.readyTimeoutMs ?? 60_000);
+  };
   try {
     await Promise.all(apps.map((app) => waitUntilReady(app.url, app.process, opts.readyTimeoutMs ?? 60_000)));
   } catch (error) {
@@ -97,7 +131,17 @@ export async function startStack(opts: {
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
   const urlsOf = (name: AppName) => apps.filter((app) => app.name === name).map((app) => app.url);
-  return { apps, gateways: urlsOf('gateway'), bookings: urlsOf('booking'), workers: urlsOf('worker'), stop };
+  return {
+    apps,
+    gateways: urlsOf('gateway'),
+    bookings: urlsOf('booking'),
+    workers: urlsOf('worker'),
+    stop,
+    kill,
+    restart,
+    /** Processes that exited without being stopped, killed or restarted through this stack. */
+    unexpectedExits,
+  };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;

@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import type { Algorithm } from 'fast-jwt';
+import { SignJWT } from 'jose';
 import { isUserId } from '@concert/contract';
-import { HttpErrors } from '@concert/http';
 import { TokenErrors } from './errors.js';
-import { JWKS_REFETCH_COOLDOWN_MS, signingKeyFrom } from './keys.js';
+import { createKeySetVerifier } from './key-set.js';
+import { signingKeyFrom } from './keys.js';
 
 /*
  * Identity tokens: who a fan is, as the promoter's identity provider says (OIDC-style JWT).
@@ -12,7 +13,7 @@ import { JWKS_REFETCH_COOLDOWN_MS, signingKeyFrom } from './keys.js';
  */
 
 /** The algorithms an identity provider may sign with; anything else (`none`, HS256...) is refused. */
-export const IDENTITY_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
+export const IDENTITY_ALGORITHMS: Algorithm[] = ['RS256', 'ES256', 'EdDSA'];
 
 export type Identity = { userId: string; expiresAt: number };
 
@@ -27,26 +28,17 @@ export type IdentityVerifierOptions = {
   cacheSize?: number;
 };
 
-/** Trouble reaching the provider's JWKS: an outage (503), not a bad token (401). */
-const isUnreachable = (error: unknown) =>
-  error instanceof joseErrors.JWKSTimeout ||
-  (error instanceof TypeError && /fetch/i.test(error.message)) ||
-  // jose's plain JOSEError (no more specific class) is a JWKS response that was not 200 OK.
-  (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC');
-
 /** Checks identity tokens: signature, `iss`, `aud`, `exp`, algorithm allow-list, a valid `sub`. */
 export function createIdentityVerifier(opts: IdentityVerifierOptions) {
-  let key: KeyObject | JWTVerifyGetKey;
-  if (opts.jwksUrl) {
-    key = createRemoteJWKSet(new URL(opts.jwksUrl), {
-      timeoutDuration: 2000,
-      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
-    });
-  } else if (opts.publicKeyPem) {
-    key = createPublicKey(opts.publicKeyPem);
-  } else {
+  if (!opts.jwksUrl && !opts.publicKeyPem) {
     throw new Error('an identity verifier needs IDENTITY_JWKS_URL or IDENTITY_PUBLIC_KEY[_FILE]');
   }
+  const keySet = createKeySetVerifier({
+    source: opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : { keys: [{ publicKeyPem: opts.publicKeyPem! }] },
+    algorithms: IDENTITY_ALGORITHMS,
+    claims: { allowedIss: opts.issuer, allowedAud: opts.audience, requiredClaims: ['sub', 'exp'] },
+    anyKidWithOneKey: true,
+  });
   const cache = opts.cacheSize ? new LRUCache<string, Identity>({ max: opts.cacheSize }) : undefined;
 
   return {
@@ -54,19 +46,8 @@ export function createIdentityVerifier(opts: IdentityVerifierOptions) {
       if (!token) throw new TokenErrors.IDENTITY_INVALID();
       const cached = cache?.get(token);
       if (cached && cached.expiresAt * 1000 > Date.now()) return cached;
-      let payload: { sub?: unknown; exp?: unknown };
-      try {
-        ({ payload } = await jwtVerify(token, key as KeyObject, {
-          issuer: opts.issuer,
-          audience: opts.audience,
-          algorithms: IDENTITY_ALGORITHMS,
-          requiredClaims: ['sub', 'exp'],
-        }));
-      } catch (error) {
-        if (isUnreachable(error)) throw new HttpErrors.SERVICE_UNAVAILABLE({ cause: error });
-        throw new TokenErrors.IDENTITY_INVALID();
-      }
-      if (typeof payload.sub !== 'string' || !isUserId(payload.sub) || typeof payload.exp !== 'number') {
+      const payload = await keySet.verify(token);
+      if (!payload || typeof payload.sub !== 'string' || !isUserId(payload.sub) || typeof payload.exp !== 'number') {
         throw new TokenErrors.IDENTITY_INVALID();
       }
       const identity = { userId: payload.sub, expiresAt: payload.exp };

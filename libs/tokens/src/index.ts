@@ -1,7 +1,6 @@
 export { TokenErrors, type TokenErrorCode } from './errors.js';
 export {
   TOKEN_ALGORITHM,
-  JWKS_REFETCH_COOLDOWN_MS,
   ensureLocalKeyPair,
   readPem,
   signingKeyFrom,
@@ -12,6 +11,7 @@ export {
   type PublicJwk,
 } from './keys.js';
 export { bearerToken, peekClaims } from './bearer.js';
+export { createKeySetVerifier, JWKS_REFETCH_COOLDOWN_MS, type KeySource } from './key-set.js';
 export {
   createQueueTokenSigner,
   createQueueTokenVerifier,

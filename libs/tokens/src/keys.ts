@@ -2,13 +2,6 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/**
- * A token naming a key id the cached key set lacks makes a refetch of the JWKS, at most this
- * often (a rotated key is picked up within about a second; random key ids cannot flood the
- * provider).
- */
-export const JWKS_REFETCH_COOLDOWN_MS = 1000;
-
 /** Queue tokens and development identity tokens are signed with Ed25519; verifiers pin it. */
 export const TOKEN_ALGORITHM = 'EdDSA';
 

@@ -1,18 +1,9 @@
-import { KeyObject, type webcrypto } from 'node:crypto';
-import { createDecoder, createSigner, createVerifier } from 'fast-jwt';
+import { createSigner } from 'fast-jwt';
 import { LRUCache } from 'lru-cache';
-import { createRemoteJWKSet, errors as joseErrors } from 'jose';
 import { isQueueId, isUserId } from '@concert/contract';
-import { HttpErrors } from '@concert/http';
 import { TokenErrors } from './errors.js';
-import {
-  JWKS_REFETCH_COOLDOWN_MS,
-  TOKEN_ALGORITHM,
-  verificationKeyFrom,
-  type PublicJwk,
-  type SigningKey,
-  type VerificationKey,
-} from './keys.js';
+import { createKeySetVerifier } from './key-set.js';
+import { TOKEN_ALGORITHM, type PublicJwk, type SigningKey, type VerificationKey } from './keys.js';
 
 /*
  * The queue token, in one place. A JWT signed by the gateway with Ed25519:
@@ -80,66 +71,24 @@ export type QueueTokenKeySource = { keys: VerificationKey[] } | { jwksUrl: strin
 
 /**
  * Checks queue tokens with public keys only: algorithm pinned to EdDSA, every claim required,
- * `exp` enforced, unknown key ids looked up in the JWKS (when configured). Throws TOKEN_INVALID
- * for anything not genuine; the token's liveness is for the caller to ask Redis.
+ * `exp` enforced, the key found by `kid` (an unknown one looked up in the JWKS, when configured).
+ * Throws TOKEN_INVALID for anything not genuine; the token's liveness is for the caller to ask Redis.
  */
 export function createQueueTokenVerifier(source: QueueTokenKeySource, opts: { cacheSize: number }) {
-  const decodeHeader = createDecoder({ complete: true });
-  const buildVerifier = (publicKeyPem: string) =>
-    createVerifier({ key: publicKeyPem, algorithms: [TOKEN_ALGORITHM], requiredClaims: REQUIRED_CLAIMS }) as (
-      token: string,
-    ) => Payload;
+  const keySet = createKeySetVerifier({
+    source,
+    algorithms: [TOKEN_ALGORITHM],
+    claims: { requiredClaims: REQUIRED_CLAIMS },
+  });
   const verified = opts.cacheSize > 0 ? new LRUCache<string, QueueTokenClaims>({ max: opts.cacheSize }) : undefined;
-  const verifiers = new Map<string, (token: string) => Payload>();
-  if ('keys' in source) for (const key of source.keys) verifiers.set(key.kid, buildVerifier(key.publicKeyPem));
-  const remote =
-    'jwksUrl' in source
-      ? createRemoteJWKSet(new URL(source.jwksUrl), {
-          timeoutDuration: 2000,
-          cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
-        })
-      : undefined;
-
-  async function verifierFor(header: { alg?: unknown; kid?: unknown }) {
-    if (header.alg !== TOKEN_ALGORITHM || typeof header.kid !== 'string') return undefined;
-    const known = verifiers.get(header.kid);
-    if (known || !remote) return known;
-    try {
-      const key = await remote({ alg: TOKEN_ALGORITHM, kid: header.kid });
-      const pem = KeyObject.from(key as webcrypto.CryptoKey)
-        .export({ format: 'pem', type: 'spki' })
-        .toString();
-      const { publicKeyPem } = verificationKeyFrom(pem, 'a key of QUEUE_JWKS_URL');
-      const verifier = buildVerifier(publicKeyPem);
-      verifiers.set(header.kid, verifier);
-      return verifier;
-    } catch (error) {
-      // A key the gateway does not publish means a forged token; an unreachable JWKS is an outage.
-      if (error instanceof joseErrors.JWKSNoMatchingKey) return undefined;
-      throw new HttpErrors.SERVICE_UNAVAILABLE({ cause: error });
-    }
-  }
 
   return {
     async verify(token: string | undefined): Promise<QueueTokenClaims> {
       if (!token) throw new TokenErrors.TOKEN_INVALID();
       const known = verified?.get(token);
       if (known && known.expiresAt * 1000 > Date.now()) return known;
-      let header: { alg?: unknown; kid?: unknown };
-      try {
-        header = (decodeHeader(token) as { header: typeof header }).header;
-      } catch {
-        throw new TokenErrors.TOKEN_INVALID();
-      }
-      const verifier = await verifierFor(header);
-      if (!verifier) throw new TokenErrors.TOKEN_INVALID();
-      let payload: Payload;
-      try {
-        payload = verifier(token);
-      } catch {
-        throw new TokenErrors.TOKEN_INVALID();
-      }
-      const claims = toClaims(payload);
+      const payload = await keySet.verify(token);
+      const claims = payload && toClaims(payload);
       if (!claims) throw new TokenErrors.TOKEN_INVALID();
       verified?.set(token, claims);
       return claims;

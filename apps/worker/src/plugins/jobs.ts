@@ -4,6 +4,7 @@ import { MetricsTime, Queue, Worker } from 'bullmq';
 import { createRedis, redisConnectionOf } from '@concert/queue';
 import type { Config } from '@concert/config';
 import { JOBS, type JobContext } from '../jobs/index.js';
+import { admitQueues } from '../jobs/admit-queues.js';
 import { createWorkerMetrics } from '../metrics.js';
 
 export const JOB_QUEUE_NAME = 'concert-jobs';
@@ -12,9 +13,25 @@ export const JOB_QUEUE_NAME = 'concert-jobs';
 export const jobKeyPrefix = (config: Config) => `${config.REDIS_PREFIX}:{jobs}`;
 
 /**
+ * Where the last successful tick (admit-queues run) is marked, by whichever instance ran it: a
+ * key that expires when ticks stop, so every instance's readiness sees the same truth.
+ */
+export const lastTickKey = (config: Config) => `${jobKeyPrefix(config)}:last-tick`;
+
+/** Ticks older than this (a few periods) make the worker unready. */
+export const tickStaleAfterMs = (config: Config) => Math.max(5 * config.ADMIT_INTERVAL_MS, 3000);
+
+/** How often each instance checks that the schedulers exist and ticks happen, and repairs them if not. */
+const SELF_CHECK_MS = 2000;
+/** How long start-up waits for the schedulers before serving anyway (the self-check keeps trying). */
+const START_WAIT_MS = 3000;
+
+/**
  * The recurring jobs, as BullMQ Job Schedulers. Every worker instance upserts the same
  * schedulers (idempotent) and processes whichever runs it picks up, so any number of instances
- * share the work and none is special. Closing finishes the job in hand first.
+ * share the work and none is special. Redis can lose the schedulers (restarted empty, failed over
+ * to an empty replica): each instance re-asserts them on every reconnect and whenever its
+ * periodic self-check finds one missing or the ticks stopped. Closing finishes the job in hand first.
  */
 async function jobs(app: FastifyInstance, opts: { config: Config }) {
   const { config } = opts;
@@ -25,9 +42,10 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
     enableAutoPipelining: false,
     commandTimeout: undefined,
   });
-  connection.on('error', (err) => app.log.warn({ err }, 'bullmq redis connection error'));
+  connection.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'bullmq redis connection error'));
   const prefix = jobKeyPrefix(config);
   const queue = new Queue(JOB_QUEUE_NAME, { connection, prefix });
+  queue.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'job queue error'));
   const context: JobContext = {
     config,
     db: app.db,
@@ -37,6 +55,8 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
     log: app.log,
   };
   const definitions = new Map(JOBS.map((job) => [job.name, job]));
+  const tickKey = lastTickKey(config);
+  const staleAfterMs = tickStaleAfterMs(config);
 
   const worker = new Worker(
     JOB_QUEUE_NAME,
@@ -47,6 +67,11 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
       try {
         const result = await definition.handle(context);
         stopTimer({ outcome: 'ok' });
+        if (definition === admitQueues) {
+          await app.redis
+            .set(tickKey, String(Date.now()), 'PX', staleAfterMs)
+            .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'could not mark the tick'));
+        }
         app.log.debug({ job: job.name, ...result }, 'job done');
         return result;
       } catch (error) {
@@ -67,9 +92,8 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   worker.on('failed', (job, err) => app.log.error({ err, job: job?.name }, 'job failed; the next run redoes its work'));
   worker.on('error', (err) => app.log.error({ err }, 'worker error'));
 
-  app.decorate('jobQueue', queue);
-
-  app.addHook('onReady', async () => {
+  /** Upserts every scheduler: idempotent (an existing one keeps its next run), safe from any instance. */
+  const upsertSchedulers = async () => {
     for (const job of JOBS) {
       await queue.upsertJobScheduler(
         job.name,
@@ -77,11 +101,78 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
         { name: job.name, opts: { removeOnComplete: true, removeOnFail: 50 } },
       );
     }
+  };
+  let repairing: Promise<void> | undefined;
+  /** Re-asserts the schedulers (one attempt at a time); failures are logged and retried by the self-check. */
+  const reassert = (reason: string) => {
+    repairing ??= upsertSchedulers()
+      .then(() => app.log.info({ reason }, 'job schedulers asserted'))
+      .catch((err: Error) => app.log.warn({ err: { message: err.message }, reason }, 'could not assert job schedulers'))
+      .finally(() => {
+        repairing = undefined;
+      });
+    return repairing;
+  };
+
+  /** Names of the schedulers Redis does not have. Fails fast (no waiting for a reconnect). */
+  const missingSchedulers = async () => {
+    if (connection.status !== 'ready') throw new Error(`job connection is ${connection.status}`);
+    const found = await Promise.all(JOBS.map((job) => queue.getJobScheduler(job.name)));
+    return JOBS.filter((_, i) => !found[i]).map((job) => job.name);
+  };
+  const tickIsFresh = async () => (await app.redis.exists(tickKey)) === 1;
+
+  let started = false;
+  let selfCheck: NodeJS.Timeout | undefined;
+  // Every reconnect may be to a Redis that lost everything: assert the schedulers again.
+  connection.on('ready', () => {
+    if (started) void reassert('redis connection (re)established');
+  });
+
+  app.decorate('jobHealth', {
+    /** Throws unless every scheduler exists and this instance's worker is running and connected. */
+    async schedulers() {
+      if (!worker.isRunning()) throw new Error('the job worker is not running');
+      const missing = await missingSchedulers();
+      if (missing.length) throw new Error(`job schedulers missing: ${missing.join(', ')}`);
+    },
+    /** Throws unless some instance completed a tick within the last few periods. */
+    async ticks() {
+      if (!(await tickIsFresh())) throw new Error(`no tick within ${staleAfterMs} ms`);
+    },
+  });
+
+  app.decorate('jobQueue', queue);
+
+  app.addHook('onReady', async () => {
+    started = true;
+    // With Redis down at start-up, serve anyway (unready): the self-check asserts them later.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      reassert('start'),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, START_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     void worker.run();
+    selfCheck = setInterval(() => {
+      void (async () => {
+        const missing = await missingSchedulers();
+        if (missing.length) return reassert(`schedulers missing: ${missing.join(', ')}`);
+        // Schedulers present but nothing ticks (their next runs were lost): upserting re-adds them.
+        if (!(await tickIsFresh())) return reassert('ticks stopped');
+      })().catch(() => {
+        // Redis unreachable: the reconnect asserts them.
+      });
+    }, SELF_CHECK_MS);
+    selfCheck.unref();
     app.log.info({ jobs: JOBS.map((job) => `${job.name} every ${job.everyMs(config)} ms`) }, 'job schedulers running');
   });
 
   app.addHook('onClose', async () => {
+    started = false;
+    clearInterval(selfCheck);
     await worker.close();
     await queue.close();
     await connection.quit().catch(() => connection.disconnect());
@@ -91,6 +182,8 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
 declare module 'fastify' {
   interface FastifyInstance {
     jobQueue: Queue;
+    /** Readiness checks of the job machinery (see apps/worker/src/app.ts). */
+    jobHealth: { schedulers(): Promise<void>; ticks(): Promise<void> };
   }
 }
 
