@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import pg from 'pg';
-import { seedDemoData, type Db } from '@concert/db';
+import { createSqlPool, seedDemoData, type Db } from '@concert/db';
 import { createBookingClient, createGatewayClient, type ApiError } from '@concert/contract';
 import {
   freePort,
@@ -33,10 +33,14 @@ function iniFor(dir: string, port: number, database: URL) {
     pidfile: join(dir, 'pgbouncer.pid'),
   };
   const name = database.pathname.slice(1);
-  let ini = readFileSync(COMPONENT_INI, 'utf8').replace(
-    /^concert = .*$/m,
-    `${name} = host=${database.hostname} port=${database.port || 5432} dbname=${name} user=postgres`,
-  );
+  // The kit's own database line (its connect_query included), pointed at this test's database.
+  let ini = readFileSync(COMPONENT_INI, 'utf8').replace(/^concert = (.*)$/m, (_line, value: string) => {
+    const target = value
+      .replace(/host=\S+/, `host=${database.hostname}`)
+      .replace(/port=\S+/, `port=${database.port || 5432}`)
+      .replace(/dbname=\S+/, `dbname=${name}`);
+    return `${name} = ${target} user=postgres`;
+  });
   for (const [key, value] of Object.entries(overrides)) {
     const line = new RegExp(`^${key} = .*$`, 'm');
     ini = line.test(ini)
@@ -105,6 +109,15 @@ t.test(
     const bouncer = await startPgbouncer(t, new URL(context.env.DATABASE_URL!));
     const [config] = (await bouncer.show('CONFIG')).filter((row) => row.key === 'pool_mode');
     t.equal(config.value, 'transaction', 'PgBouncer pools by transaction');
+    // The apps' pool asks for a statement timeout at connection start; through PgBouncer the
+    // server connections get it from the kit's connect_query.
+    const probe = createSqlPool(bouncer.url, {
+      poolSize: 1,
+      statementTimeoutMs: context.config.DATABASE_STATEMENT_TIMEOUT_MS,
+    });
+    const [{ statement_timeout: timeout }] = (await probe.query('SHOW statement_timeout')).rows;
+    await probe.end();
+    t.equal(timeout, '1s', 'statements through PgBouncer are cut after 1 s');
 
     // Every process talks to PostgreSQL through PgBouncer only.
     const stack = await startStack({ env: { ...context.env, DATABASE_URL: bouncer.url } });
