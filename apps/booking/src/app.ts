@@ -8,6 +8,7 @@ import { databasePlugin } from '@concert/db';
 import { concertsPlugin } from './plugins/concerts.js';
 import { fanGuardPlugin } from './plugins/fan-guard.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
+import { businessMetricsPlugin } from './plugins/business-metrics.js';
 import concertRoutes from './routes/concerts.js';
 import reservationRoutes from './routes/reservations.js';
 import pointRoutes from './routes/points.js';
@@ -75,6 +76,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     ],
   });
 
+  await app.register(businessMetricsPlugin);
   await app.register(concertRoutes, { config });
   await app.register(reservationRoutes, { config });
   await app.register(pointRoutes, { config });

@@ -9,6 +9,7 @@ import queueRoutes from './routes/queues.js';
 import adminRoutes from './routes/admin.js';
 import keyRoutes from './routes/keys.js';
 import devIdentityRoutes from './routes/dev-identity.js';
+import { queueMetricsPlugin } from './plugins/queue-metrics.js';
 
 export type GatewayOptions = { config: Config };
 
@@ -88,6 +89,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     ],
   });
 
+  await app.register(queueMetricsPlugin);
   await app.register(queueRoutes, { config });
   await app.register(keyRoutes);
   await app.register(adminRoutes, { config });

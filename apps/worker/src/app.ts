@@ -5,6 +5,8 @@ import { errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
 import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { databasePlugin } from '@concert/db';
 import { jobsPlugin } from './plugins/jobs.js';
+import { jobMetricsPlugin } from './plugins/job-metrics.js';
+import { jobsBoardPlugin } from './plugins/jobs-board.js';
 
 export type WorkerOptions = { config: Config };
 
@@ -33,6 +35,8 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
       { name: 'ticks', check: () => app.jobHealth.ticks() },
     ],
   });
+  await app.register(jobMetricsPlugin);
+  await app.register(jobsBoardPlugin, { config });
 }
 
 export default fp(worker, { name: 'worker-app', fastify: '5.x' });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import envSchema from 'env-schema';
 import { configSchema, type Config } from './schema.js';
 
@@ -49,10 +50,28 @@ function describeErrors(errors: AjvError[], data: Record<string, unknown>): stri
   });
 }
 
+/** Settings that may come from a file (a mounted secret) as `<NAME>_FILE`; key PEMs are read by the tokens lib. */
+const SECRET_FILE_SETTINGS = ['ADMIN_API_KEY'];
+
+/** Puts the content of each `<NAME>_FILE` into `<NAME>` (trailing newline dropped); throws ConfigError. */
+function readSecretFiles(data: Record<string, unknown>) {
+  for (const name of SECRET_FILE_SETTINGS) {
+    const path = data[`${name}_FILE`];
+    if (typeof path !== 'string') continue;
+    if (data[name] !== undefined) throw new ConfigError(`${name} and ${name}_FILE are both set: set one of them`);
+    try {
+      data[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ConfigError(`${name}_FILE=${JSON.stringify(path)} cannot be read: ${(error as Error).message}`);
+    }
+  }
+}
+
 /** Reads and validates configuration from `env`, applying the defaults; throws ConfigError. */
 export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "not set", as they do in docker-compose and shell `FOO= cmd`.
   const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  readSecretFiles(data);
   let config: Config;
   try {
     config = envSchema<Config>({

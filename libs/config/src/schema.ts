@@ -91,6 +91,10 @@ export const configSchema = Type.Object({
   DEV_IDENTITY_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 86_400, default: 43_200 }),
 
   ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 16, description: 'at least 16 characters' })),
+  /** The admin key read from a file (a mounted secret); the loader puts its content in ADMIN_API_KEY. */
+  ADMIN_API_KEY_FILE: optionalText('the path of a file holding the admin key'),
+  /** Bull Board, the jobs UI, on the worker at /admin/jobs (behind the admin key, so it then needs one). */
+  JOBS_BOARD: Type.Boolean({ default: true, description: 'true or false' }),
 
   /** Origins browsers may call the APIs from, comma-separated (`*` for any). */
   CORS_ORIGINS: Type.Optional(
@@ -133,6 +137,12 @@ export const configSchema = Type.Object({
     { default: 'info' },
   ),
   LOG_PRETTY: Type.Boolean({ default: false }),
+  /**
+   * OpenTelemetry tracing (read by `@concert/http/tracing`, loaded with `node --import` before the
+   * app): off unless an OTLP/HTTP endpoint is set.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url('an OTLP/HTTP collector, e.g. http://otel-collector:4318'),
+  OTEL_SERVICE_NAME: optionalText('the service name traces carry (default: the app, e.g. gateway)'),
 });
 
 export type Config = Static<typeof configSchema>;

@@ -76,3 +76,21 @@ t.test('requireSettings names every missing setting with the reason', async (t) 
   ) as ConfigError;
   t.equal(error.message, 'ADMIN_API_KEY must be set: the admin API needs it');
 });
+
+t.test('reads the admin key from ADMIN_API_KEY_FILE (a mounted secret)', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'config-'));
+  const file = join(dir, 'admin-key');
+  writeFileSync(file, 'an-admin-key-from-a-file\n');
+  t.equal(loadConfig({ ADMIN_API_KEY_FILE: file }).ADMIN_API_KEY, 'an-admin-key-from-a-file');
+  t.throws(() => loadConfig({ ADMIN_API_KEY_FILE: join(dir, 'missing') }), {
+    message: /ADMIN_API_KEY_FILE.*cannot be read/,
+  });
+  t.throws(() => loadConfig({ ADMIN_API_KEY_FILE: file, ADMIN_API_KEY: 'another-admin-key-0000' }), {
+    message: /both set/,
+  });
+  writeFileSync(file, 'short');
+  t.throws(() => loadConfig({ ADMIN_API_KEY_FILE: file }), { message: /ADMIN_API_KEY/ });
+});

@@ -6,22 +6,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import closeWithGrace from 'close-with-grace';
 import type { Config } from '@concert/config';
 import { HttpErrors } from './errors.js';
+import { loggingOptions } from './logging.js';
 
 /** Bodies of this API are a few fields; anything bigger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** pino options shared by every process: service name, level, secrets redacted, optional pretty output. */
-function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, serviceName: string) {
-  return {
-    name: serviceName,
-    level: config.LOG_LEVEL,
-    redact: ['req.headers.authorization', 'req.headers["user-token"]', 'req.headers["x-admin-key"]'],
-    ...(config.LOG_PRETTY
-      ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
-      : {}),
-  };
-}
 
 /** `TRUST_PROXY`: "true", "false", a hop count, or addresses/CIDRs of the trusted proxies. */
 function trustProxyOption(value: string): boolean | string[] {
@@ -66,7 +55,7 @@ function clientErrorHandler(this: FastifyInstance, error: Error & { code?: strin
 /** Fastify options of every service: request ids, strict validation, small bodies, clean closing. */
 function serverOptions(config: Config, serviceName: string): FastifyServerOptions {
   return {
-    logger: loggerOptions(config, serviceName),
+    ...loggingOptions(config, serviceName),
     // Keep a caller's request id (a load balancer's or client's) so logs join up across services.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];

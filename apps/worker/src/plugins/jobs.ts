@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Queue, Worker } from 'bullmq';
+import { MetricsTime, Queue, Worker } from 'bullmq';
 import { createRedis, redisConnectionOf } from '@concert/queue';
 import type { Config } from '@concert/config';
 import { JOBS, type JobContext } from '../jobs/index.js';
@@ -80,7 +80,14 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
       }
     },
     // One slot per job kind, so a long hold sweep never delays an admission tick.
-    { connection, prefix, concurrency: JOBS.length, autorun: false },
+    // `metrics`: BullMQ keeps completed/failed counts per minute (its Prometheus exporter reads them).
+    {
+      connection,
+      prefix,
+      concurrency: JOBS.length,
+      autorun: false,
+      metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
+    },
   );
   worker.on('failed', (job, err) => app.log.error({ err, job: job?.name }, 'job failed; the next run redoes its work'));
   worker.on('error', (err) => app.log.error({ err }, 'worker error'));

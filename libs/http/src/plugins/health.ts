@@ -9,6 +9,15 @@ import { Type } from 'typebox';
  */
 export type HealthCheck = { name: string; check: () => Promise<unknown>; critical?: boolean };
 
+export type Readiness = { ready: boolean; checks: Record<string, 'up' | 'down'> };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Runs the readiness checks (what `/health/ready` answers; the metrics plugin exports it too). */
+    checkReadiness(): Promise<Readiness>;
+  }
+}
+
 // Well under an orchestrator's probe timeout, so a hung dependency reads as down in time.
 const CHECK_TIMEOUT_MS = 1000;
 
@@ -34,6 +43,12 @@ async function runCheck({ check }: HealthCheck): Promise<'up' | 'down'> {
 
 /** `/health/live` (the process answers) and `/health/ready` (its dependencies answer, else 503). */
 async function health(app: FastifyInstance, opts: { checks: HealthCheck[] }) {
+  app.decorate('checkReadiness', async (): Promise<Readiness> => {
+    const results = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c)] as const));
+    const ready = results.every(([, state], i) => state === 'up' || opts.checks[i]!.critical === false);
+    return { ready, checks: Object.fromEntries(results) };
+  });
+
   app.get(
     '/health/live',
     {
@@ -65,11 +80,8 @@ async function health(app: FastifyInstance, opts: { checks: HealthCheck[] }) {
       logLevel: 'warn',
     },
     async (_request, reply) => {
-      const results = await Promise.all(opts.checks.map(async (c) => [c.name, await runCheck(c)] as const));
-      const ready = results.every(([, state], i) => state === 'up' || opts.checks[i]!.critical === false);
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+      const { ready, checks } = await app.checkReadiness();
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
     },
   );
 }

@@ -1,0 +1,78 @@
+import t from 'tap';
+import { createServer } from '@concert/http';
+import { setupTestContext, TEST_ADMIN_KEY } from '@concert/testing';
+import gateway from '../src/app.js';
+
+const EVENTS_ROUTE = '/queues/:queueId/tokens/me/events';
+
+/** The value of an unlabelled gauge in this app's registry. */
+async function gaugeValue(app: { metrics: { getSingleMetric(name: string): unknown } }, name: string) {
+  const metric = app.metrics.getSingleMetric(name) as { get(): Promise<{ values: { value: number }[] }> };
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+t.test('open event streams are counted while they are open, on any gateway instance', async (t) => {
+  const context = await setupTestContext(t, { database: true });
+  const app = createServer(context.config, 'gateway', { logger: false });
+  await app.register(gateway, { config: context.config });
+  // Until the event stream route exists (the waiting-room work), a stand-in with its path.
+  const standIn = !app.hasRoute({ method: 'GET', url: EVENTS_ROUTE });
+  if (standIn) {
+    app.get(EVENTS_ROUTE, (request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
+      reply.raw.write(': open\n\n');
+      request.raw.socket.once('close', () => reply.raw.end());
+    });
+  }
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    // A hijacked stream a client aborted keeps Node's server.close() waiting ~70 s (its
+    // connection checks); the streams are over, so close their sockets at once.
+    app.server.closeAllConnections();
+    await app.close();
+  });
+
+  await app.inject({
+    method: 'PUT',
+    url: '/admin/queues/streams',
+    headers: { 'x-admin-key': TEST_ADMIN_KEY },
+    payload: { maxActive: 1 },
+  });
+  const tokens = await Promise.all(
+    ['ann', 'bob'].map(async (userId) => {
+      const joined = await app.inject({
+        method: 'POST',
+        url: '/queues/streams/tokens',
+        headers: { authorization: `Bearer ${await context.identityToken(userId)}` },
+      });
+      return joined.json().token as string;
+    }),
+  );
+
+  t.equal(await gaugeValue(app, 'waiting_room_event_streams'), 0);
+  const streams = tokens.map((token) => {
+    const controller = new AbortController();
+    const response = fetch(`${url}/queues/streams/tokens/me/events?access_token=${encodeURIComponent(token)}`, {
+      signal: controller.signal,
+    }).then(async (r) => {
+      const reader = r.body!.getReader();
+      await reader.read(); // the first bytes: the stream is open
+      return reader;
+    });
+    return { controller, response };
+  });
+  await Promise.all(streams.map((s) => s.response));
+  t.equal(await gaugeValue(app, 'waiting_room_event_streams'), 2, 'two streams open');
+
+  streams[0]!.controller.abort();
+  for (let i = 0; i < 50 && (await gaugeValue(app, 'waiting_room_event_streams')) !== 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.equal(await gaugeValue(app, 'waiting_room_event_streams'), 1, 'a client that goes away is no longer counted');
+  streams[1]!.controller.abort();
+  for (let i = 0; i < 50 && (await gaugeValue(app, 'waiting_room_event_streams')) !== 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.equal(await gaugeValue(app, 'waiting_room_event_streams'), 0);
+});
