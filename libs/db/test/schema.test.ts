@@ -98,14 +98,14 @@ t.test('every model round-trips through the generated client', async (t) => {
   });
   t.equal(credit.type, 'REFUND');
   const effect = await db.outboxEffect.create({
-    data: { queueId: queue.id, kind: 'END_TOKEN', payload: { userId: 'u', tokenId: '1', issuedAt: 1 } },
+    data: { queueId: queue.id, payload: { endToken: { userId: 'u', tokenId: '1', issuedAt: 1 } } },
   });
   t.type(effect.id, 'bigint');
   t.match(await db.outboxEffect.findUniqueOrThrow({ where: { id: effect.id } }), {
-    kind: 'END_TOKEN',
-    payload: { userId: 'u' },
+    queueId: queue.id,
+    payload: { endToken: { userId: 'u' } },
   });
-  await db.outboxEffect.create({ data: { queueId: queue.id, kind: 'SEATS', payload: { left: -1, held: 1 } } });
+  await db.outboxEffect.create({ data: { queueId: queue.id, payload: { seats: { left: -1, held: 1 } } } });
   t.equal(await db.outboxEffect.count({ where: { queueId: queue.id } }), 2);
   t.same(await db.payment.findMany({ where: { userId: 'u' }, orderBy: { paidAt: 'desc' }, select: { id: true } }), [
     { id: payment.id },

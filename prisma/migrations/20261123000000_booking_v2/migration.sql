@@ -9,33 +9,23 @@ ALTER TYPE "PointTransactionType" ADD VALUE 'REFUND';
 -- CreateEnum
 CREATE TYPE "PaymentStatus" AS ENUM ('PAID', 'REFUNDED');
 
--- CreateEnum
-CREATE TYPE "OutboxEffectKind" AS ENUM ('SEATS', 'END_TOKEN');
-
 -- AlterTable
 ALTER TABLE "payment" ADD COLUMN "status" "PaymentStatus" NOT NULL DEFAULT 'PAID',
 ADD COLUMN "refunded_at" TIMESTAMPTZ(3);
 
--- CreateTable
+-- CreateTable (one row per transaction; rows live about a second, so no index beyond the key)
 CREATE TABLE "outbox_effect" (
     "id" BIGSERIAL NOT NULL,
     "queue_id" TEXT NOT NULL,
-    "kind" "OutboxEffectKind" NOT NULL,
     "payload" JSONB NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "outbox_effect_pkey" PRIMARY KEY ("id")
 );
 
--- CreateIndex
-CREATE INDEX "outbox_effect_queue_id_idx" ON "outbox_effect"("queue_id");
-
 -- CreateIndex (a fan's payments, newest first, replaces the plain user index)
 DROP INDEX "payment_user_id_idx";
 CREATE INDEX "payment_user_id_paid_at_idx" ON "payment"("user_id", "paid_at" DESC);
-
--- CreateIndex (a fan's reservations, newest first)
-CREATE INDEX "reservation_user_id_created_at_idx" ON "reservation"("user_id", "created_at" DESC);
 
 -- CreateIndex (a payment's reservations: records and refunds)
 CREATE INDEX "reservation_payment_id_idx" ON "reservation"("payment_id");
@@ -141,15 +131,16 @@ BEGIN
           FROM taken_seats t
         RETURNING reservation.id, reservation.seat_no, reservation.price
     ), new_effects AS (
-        INSERT INTO outbox_effect (queue_id, kind, payload)
-        SELECT v_queue_id, 'SEATS', jsonb_build_object('left', -v_freed, 'held', v_freed) WHERE v_freed > 0
-        RETURNING outbox_effect.id, outbox_effect.queue_id, outbox_effect.kind, outbox_effect.payload
+        INSERT INTO outbox_effect (queue_id, payload)
+        SELECT v_queue_id, jsonb_build_object('seats', jsonb_build_object('left', -v_freed, 'held', v_freed))
+         WHERE v_freed > 0
+        RETURNING outbox_effect.id, outbox_effect.queue_id, outbox_effect.payload
     )
     SELECT 'HELD', NULL::INTEGER, v_until,
            (SELECT jsonb_agg(jsonb_build_object('id', nr.id, 'seatNo', nr.seat_no, 'price', nr.price)
                              ORDER BY nr.seat_no) FROM new_reservations nr),
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('id', fx.id::TEXT, 'queueId', fx.queue_id,
-                                                         'kind', fx.kind, 'payload', fx.payload)), '[]'::JSONB)
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('id', fx.id::TEXT, 'queueId', fx.queue_id)
+                                      || fx.payload), '[]'::JSONB)
               FROM new_effects fx);
 END
 $$;
@@ -160,8 +151,8 @@ $$;
  * at most once), every one must be the user's, of a concert sold through `p_queue_id` (the paying
  * token's queue), and a live hold; the balance (locked) must cover the sum. Then the seats are
  * SOLD, the reservations CONFIRMED, one payment row and one USE ledger row written, and the
- * effects that must follow the commit recorded in the outbox: ending the paying token
- * (`p_token`, when given) and the seats-left change. Failed checks write nothing; a seat that is
+ * effects that must follow the commit recorded in the outbox (one row): ending the paying
+ * token (`p_token`, when given) and the seats-left change. Failed checks write nothing; a seat that is
  * not held by its reservation any more (cannot happen while the hold is live) raises BK001 and
  * rolls everything back.
  */
@@ -183,8 +174,8 @@ DECLARE
     v_amount INTEGER;
     v_balance INTEGER;
     v_sold INTEGER;
-    v_future INTEGER;
     v_paid_at TIMESTAMPTZ;
+    v_effects JSONB;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(2, hashtext(p_queue_id));
 
@@ -222,47 +213,51 @@ BEGIN
         RETURN;
     END IF;
 
-    SELECT b.balance INTO v_balance FROM point_balance b WHERE b.user_id = p_user_id FOR UPDATE;
-    IF coalesce(v_balance, 0) < v_amount THEN
-        RETURN QUERY SELECT 'INSUFFICIENT_BALANCE', NULL::UUID, coalesce(v_balance, 0), v_amount, NULL::TIMESTAMPTZ, NULL::JSONB;
-        RETURN;
-    END IF;
-
-    WITH sold AS (
+    -- Every write in one statement, each conditioned on the debit (only if the balance covers the
+    -- sum). A seat not held by its reservation any more cannot happen while the hold is live, but
+    -- if it did, the whole call is rolled back.
+    WITH debited AS (
+        UPDATE point_balance b SET balance = b.balance - v_amount, updated_at = now()
+         WHERE b.user_id = p_user_id AND b.balance >= v_amount
+        RETURNING b.balance
+    ), sold AS (
         UPDATE seat s SET status = 'SOLD', hold_expires_at = NULL
           FROM schedule sc
          WHERE s.reservation_id = ANY (p_reservation_ids) AND s.status = 'HELD' AND s.hold_expires_at > now()
-           AND sc.id = s.schedule_id
+           AND sc.id = s.schedule_id AND EXISTS (SELECT 1 FROM debited)
         RETURNING sc.starts_at > now() AS future
+    ), paid AS (
+        INSERT INTO payment (id, user_id, amount) SELECT p_payment_id, p_user_id, v_amount FROM debited
+        RETURNING payment.paid_at
+    ), ledger AS (
+        INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
+        SELECT p_user_id, 'USE', v_amount, d.balance, p_payment_id FROM debited d
+    ), confirmed AS (
+        UPDATE reservation r SET status = 'CONFIRMED', payment_id = p_payment_id, updated_at = now()
+         WHERE r.id = ANY (p_reservation_ids) AND EXISTS (SELECT 1 FROM debited)
+    ), new_effects AS (
+        INSERT INTO outbox_effect (queue_id, payload)
+        SELECT p_queue_id, jsonb_strip_nulls(jsonb_build_object(
+                   'endToken', p_token,
+                   'seats', CASE WHEN f.future > 0 THEN jsonb_build_object('left', 0, 'held', -f.future) END))
+          FROM debited, (SELECT count(*) FILTER (WHERE future) AS future FROM sold) f
+         WHERE p_token IS NOT NULL OR f.future > 0
+        RETURNING outbox_effect.id, outbox_effect.queue_id, outbox_effect.payload
     )
-    SELECT count(*)::INTEGER, (count(*) FILTER (WHERE future))::INTEGER INTO v_sold, v_future FROM sold;
+    SELECT (SELECT d.balance FROM debited d), (SELECT p.paid_at FROM paid p), (SELECT count(*) FROM sold)::INTEGER,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('id', fx.id::TEXT, 'queueId', fx.queue_id) || fx.payload),
+                            '[]'::JSONB) FROM new_effects fx)
+      INTO v_balance, v_paid_at, v_sold, v_effects;
+
+    IF v_balance IS NULL THEN
+        SELECT b.balance INTO v_balance FROM point_balance b WHERE b.user_id = p_user_id;
+        RETURN QUERY SELECT 'INSUFFICIENT_BALANCE', NULL::UUID, coalesce(v_balance, 0), v_amount, NULL::TIMESTAMPTZ, NULL::JSONB;
+        RETURN;
+    END IF;
     IF v_sold <> v_wanted THEN
         RAISE EXCEPTION 'a seat is no longer held by its reservation' USING ERRCODE = 'BK001';
     END IF;
-
-    UPDATE point_balance b SET balance = b.balance - v_amount, updated_at = now()
-     WHERE b.user_id = p_user_id
-    RETURNING b.balance INTO v_balance;
-    INSERT INTO payment (id, user_id, amount) VALUES (p_payment_id, p_user_id, v_amount)
-    RETURNING payment.paid_at INTO v_paid_at;
-    INSERT INTO point_transaction (user_id, type, amount, balance_after, payment_id)
-    VALUES (p_user_id, 'USE', v_amount, v_balance, p_payment_id);
-    UPDATE reservation r SET status = 'CONFIRMED', payment_id = p_payment_id, updated_at = now()
-     WHERE r.id = ANY (p_reservation_ids);
-
-    RETURN QUERY
-    WITH new_effects AS (
-        INSERT INTO outbox_effect (queue_id, kind, payload)
-        SELECT p_queue_id, 'END_TOKEN'::"OutboxEffectKind", p_token WHERE p_token IS NOT NULL
-        UNION ALL
-        SELECT p_queue_id, 'SEATS'::"OutboxEffectKind", jsonb_build_object('left', 0, 'held', -v_future)
-         WHERE v_future > 0
-        RETURNING outbox_effect.id, outbox_effect.queue_id, outbox_effect.kind, outbox_effect.payload
-    )
-    SELECT 'PAID', NULL::UUID, v_balance, v_amount, v_paid_at,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('id', fx.id::TEXT, 'queueId', fx.queue_id,
-                                                         'kind', fx.kind, 'payload', fx.payload)), '[]'::JSONB)
-              FROM new_effects fx);
+    RETURN QUERY SELECT 'PAID', NULL::UUID, v_balance, v_amount, v_paid_at, v_effects;
 END
 $$;
 

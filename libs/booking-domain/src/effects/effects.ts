@@ -16,9 +16,8 @@ export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 /** Changes of a queue's seats-left figures (`left`: neither sold nor held, `held`: in holds). */
 export type SeatCounts = { left: number; held: number };
 
-export type Effect =
-  | { id: string; queueId: string; kind: 'SEATS'; payload: SeatCounts }
-  | { id: string; queueId: string; kind: 'END_TOKEN'; payload: TokenRef };
+/** What one committed transaction asks for (one outbox row): seat-count deltas, a token to end. */
+export type Effect = { id: string; queueId: string; seats?: SeatCounts; endToken?: TokenRef };
 
 /** Where effects land (the apps wire these to Redis: libs/queue's seats-left and waiting room). */
 export type EffectTargets = {
@@ -28,9 +27,9 @@ export type EffectTargets = {
   endToken(queueId: string, token: TokenRef): Promise<unknown>;
 };
 
-/** SQL (a subquery over `new_effects` rows of the outbox) giving the JSON array `effectsOf` reads. */
-export const EFFECTS_JSON = `coalesce(jsonb_agg(jsonb_build_object('id', fx.id::text, 'queueId', fx.queue_id,
-  'kind', fx.kind, 'payload', fx.payload)), '[]'::jsonb)`;
+/** SQL (an aggregate over outbox rows `fx`) giving the JSON array `effectsOf` reads. */
+export const EFFECTS_JSON = `coalesce(jsonb_agg(jsonb_build_object('id', fx.id::text, 'queueId', fx.queue_id)
+  || fx.payload), '[]'::jsonb)`;
 
 /** The effects of a use case's statement (`EFFECTS_JSON`), parsed by pg already. */
 export function effectsOf(json: unknown): Effect[] {
@@ -46,20 +45,19 @@ export async function applyEffects(effects: Effect[], targets: EffectTargets): P
   const deltasByQueue = new Map<string, (SeatCounts & { id: string })[]>();
   const calls: Promise<unknown>[] = [];
   for (const effect of effects) {
-    if (effect.kind === 'SEATS') {
+    if (effect.seats) {
       const deltas = deltasByQueue.get(effect.queueId) ?? [];
-      deltas.push({ id: effect.id, left: effect.payload.left, held: effect.payload.held });
+      deltas.push({ id: effect.id, left: effect.seats.left, held: effect.seats.held });
       deltasByQueue.set(effect.queueId, deltas);
-    } else {
-      calls.push(targets.endToken(effect.queueId, effect.payload));
     }
+    if (effect.endToken) calls.push(targets.endToken(effect.queueId, effect.endToken));
   }
   for (const [queueId, deltas] of deltasByQueue) calls.push(targets.applySeatDeltas(queueId, deltas));
   const failed = (await Promise.allSettled(calls)).find((result) => result.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-type OutboxRow = { id: string; queue_id: string; kind: Effect['kind']; payload: Effect['payload'] };
+type OutboxRow = { id: string; queue_id: string; payload: Omit<Effect, 'id' | 'queueId'> };
 
 /**
  * Applies and deletes up to `batch` effects left in the outbox for `graceMs` (the request that
@@ -77,15 +75,17 @@ export async function applyPendingEffects(opts: {
   return inTransaction(sql, async (tx) => {
     const pending = await rows<OutboxRow>(
       tx,
-      `SELECT id::text, queue_id, kind::text AS kind, payload FROM outbox_effect
+      `SELECT id::text, queue_id, payload FROM outbox_effect
         WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
         ORDER BY id LIMIT $2
           FOR UPDATE SKIP LOCKED`,
       [graceMs, batch],
     );
     if (!pending.length) return 0;
-    const effects = pending.map((row) => ({ id: row.id, queueId: row.queue_id, kind: row.kind, payload: row.payload }));
-    await applyEffects(effects as Effect[], targets);
+    await applyEffects(
+      pending.map((row) => ({ ...row.payload, id: row.id, queueId: row.queue_id })),
+      targets,
+    );
     await tx.query('DELETE FROM outbox_effect WHERE id = ANY($1::bigint[])', [pending.map((row) => row.id)]);
     return pending.length;
   });

@@ -40,7 +40,7 @@ export async function reconcileSeatsLeft(opts: {
     );
     const pending = await rows<{ id: string }>(
       tx,
-      `SELECT id::text FROM outbox_effect WHERE queue_id = $1 AND kind = 'SEATS'`,
+      `SELECT id::text FROM outbox_effect WHERE queue_id = $1 AND payload ? 'seats'`,
       [queueId],
     );
     await write(

@@ -75,10 +75,10 @@ export async function refundPayment(opts: {
          UPDATE payment SET status = 'REFUNDED', refunded_at = now() WHERE id = $1
          RETURNING refunded_at
        ), new_effects AS (
-         INSERT INTO outbox_effect (queue_id, kind, payload)
-         SELECT $4, 'SEATS', jsonb_build_object('left', count(*), 'held', 0)
+         INSERT INTO outbox_effect (queue_id, payload)
+         SELECT $4, jsonb_build_object('seats', jsonb_build_object('left', count(*), 'held', 0))
            FROM freed WHERE future HAVING count(*) > 0
-         RETURNING id, queue_id, kind, payload
+         RETURNING id, queue_id, payload
        )
        SELECT (SELECT balance FROM credited) AS balance, (SELECT refunded_at FROM marked) AS refunded_at,
               (SELECT ${EFFECTS_JSON} FROM new_effects fx) AS effects`,

@@ -38,9 +38,9 @@ export async function cancelReservation(opts: {
           WHERE s.reservation_id = $1 AND s.status = 'HELD' AND sc.id = s.schedule_id
          RETURNING sc.starts_at > now() AS future
        ), new_effects AS (
-         INSERT INTO outbox_effect (queue_id, kind, payload)
-         SELECT $2, 'SEATS', jsonb_build_object('left', 1, 'held', -1) FROM freed WHERE future
-         RETURNING id, queue_id, kind, payload
+         INSERT INTO outbox_effect (queue_id, payload)
+         SELECT $2, jsonb_build_object('seats', jsonb_build_object('left', 1, 'held', -1)) FROM freed WHERE future
+         RETURNING id, queue_id, payload
        )
        SELECT (SELECT ${EFFECTS_JSON} FROM new_effects fx) AS effects`,
       [reservationId, queue.queue_id],

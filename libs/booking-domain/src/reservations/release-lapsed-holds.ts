@@ -45,12 +45,12 @@ export async function releaseLapsedHolds({
            FROM expired WHERE s.id = expired.seat_id AND s.reservation_id = expired.id AND s.status = 'HELD'
          RETURNING s.schedule_id
        ), new_effects AS (
-         INSERT INTO outbox_effect (queue_id, kind, payload)
-         SELECT c.queue_id, 'SEATS', jsonb_build_object('left', count(*), 'held', -count(*))
+         INSERT INTO outbox_effect (queue_id, payload)
+         SELECT c.queue_id, jsonb_build_object('seats', jsonb_build_object('left', count(*), 'held', -count(*)))
            FROM freed JOIN schedule sc ON sc.id = freed.schedule_id AND sc.starts_at > now()
            JOIN concert c ON c.id = sc.concert_id
           GROUP BY c.queue_id
-         RETURNING id, queue_id, kind, payload
+         RETURNING id, queue_id, payload
        )
        SELECT (SELECT count(*) FROM expired)::int AS released, (SELECT count(*) FROM freed)::int AS seats_freed,
               (SELECT ${EFFECTS_JSON} FROM new_effects fx) AS effects`,
