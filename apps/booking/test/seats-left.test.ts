@@ -96,9 +96,30 @@ t.test('effects recorded but not yet applied are neither lost nor counted twice 
   t.same(await stack.seatsLeft(), { left: 150, held: 0 }, 'not applied yet');
   await stack.reconcileSeats();
   t.same(await stack.seatsLeft(), { left: 147, held: 3 }, 'the reconciliation counts them');
-  t.equal(await applyPendingEffects({ sql, targets: targetsOf(stack), graceMs: 0 }), 3, 'the outbox sweep runs…');
+  t.same(
+    await applyPendingEffects({ sql, targets: targetsOf(stack), graceMs: 0 }),
+    { applied: 3, toReconcile: [] },
+    'the outbox sweep runs…',
+  );
   t.same(await stack.seatsLeft(), { left: 147, held: 3 }, '…and adds nothing on top');
   t.equal(await stack.db.outboxEffect.count(), 0, 'and empties the outbox');
+});
+
+t.test('a seat change left in the outbox longer than applied ids are remembered is counted, not applied', async (t) => {
+  const stack = await buildStack(t);
+  const { sql, concert } = stack;
+  await stack.reconcileSeats();
+  await sql.query(
+    `INSERT INTO outbox_effect (queue_id, payload, created_at)
+     VALUES ($1, '{"seats": {"left": -1, "held": 1}}', now() - interval '2 hours')`,
+    [concert.queueId],
+  );
+  t.same(await applyPendingEffects({ sql, targets: targetsOf(stack), graceMs: 0, staleAfterMs: 3_600_000 }), {
+    applied: 1,
+    toReconcile: [concert.queueId],
+  });
+  t.same(await stack.seatsLeft(), { left: 150, held: 0 }, 'not applied: it may have been already');
+  t.equal(await stack.db.outboxEffect.count(), 0);
 });
 
 t.test('concurrent changes while reconciliations run: the figures end exact', async (t) => {
@@ -181,7 +202,7 @@ t.test(
       'both effects are in the outbox, in one row',
     );
 
-    t.equal(await applyPendingEffects({ sql, targets: targetsOf(stack), graceMs: 0 }), 1);
+    t.equal((await applyPendingEffects({ sql, targets: targetsOf(stack), graceMs: 0 })).applied, 1);
     t.equal(await stack.waitingRoom.status(concert.queueId, fan.claims), null, 'the paying token has ended');
     t.same(await stack.seatsLeft(), await stack.countedSeats(), 'the figures are exact');
     t.equal(await stack.db.outboxEffect.count(), 0);

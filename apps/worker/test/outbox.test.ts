@@ -59,6 +59,21 @@ t.test('the worker sets the seats-left figures, keeps them through lapsed holds,
   t.ok((await counterTotal(app, 'worker_corrected_seat_figures_total')) >= 1, 'and counted');
 });
 
+t.test('figures Redis lost are counted again within a tick, not a reconciliation period', async (t) => {
+  const context = await workerContext(t, { SWEEP_INTERVAL_MS: 600_000 });
+  const { db, sql, redis, config } = context;
+  const { concert } = await seedDemoData(db);
+  const seats = createSeatsLeft({ redis, prefix: config.REDIS_PREFIX });
+  await startWorker(t, context);
+  t.ok(await eventually(async () => (await seats.read(concert.queueId)) !== null), 'set at start');
+  await redis.del(seatKeys(config.REDIS_PREFIX, concert.queueId).seats); // Redis restarted empty
+  t.ok(
+    await eventually(async () => (await seats.read(concert.queueId))?.left === 150, 3000),
+    'back within a few ticks',
+  );
+  t.same(await seats.read(concert.queueId), await countedSeats(sql, concert.queueId));
+});
+
 t.test('a payment committed by a process that died before ending the token: the worker ends it', async (t) => {
   const context = await workerContext(t);
   const { db, sql, issuer, waitingRoom } = context;

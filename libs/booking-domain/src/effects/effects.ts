@@ -57,36 +57,43 @@ export async function applyEffects(effects: Effect[], targets: EffectTargets): P
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-type OutboxRow = { id: string; queue_id: string; payload: Omit<Effect, 'id' | 'queueId'> };
+type OutboxRow = { id: string; queue_id: string; stale: boolean; payload: Omit<Effect, 'id' | 'queueId'> };
 
 /**
  * Applies and deletes up to `batch` effects left in the outbox for `graceMs` (the request that
  * recorded one normally applies it at once), in one transaction: the rows are locked (another
  * worker skips them), applied, then deleted. If applying fails the transaction rolls back and the
- * next run tries again. Returns how many were applied.
+ * next run tries again. Seat deltas recorded more than `staleAfterMs` ago are not applied (whether
+ * they were is no longer remembered: applying could count one twice); their queues are returned
+ * for a reconciliation instead, which counts them. Returns how many rows it took.
  */
 export async function applyPendingEffects(opts: {
   sql: Sql;
   targets: EffectTargets;
   batch?: number;
   graceMs?: number;
-}): Promise<number> {
-  const { sql, targets, batch = 500, graceMs = 1000 } = opts;
+  staleAfterMs?: number;
+}): Promise<{ applied: number; toReconcile: string[] }> {
+  const { sql, targets, batch = 500, graceMs = 1000, staleAfterMs = 3_600_000 } = opts;
   return inTransaction(sql, async (tx) => {
     const pending = await rows<OutboxRow>(
       tx,
-      `SELECT id::text, queue_id, payload FROM outbox_effect
+      `SELECT id::text, queue_id, payload, created_at < now() - make_interval(secs => $3::float8 / 1000) AS stale
+         FROM outbox_effect
         WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
         ORDER BY id LIMIT $2
           FOR UPDATE SKIP LOCKED`,
-      [graceMs, batch],
+      [graceMs, batch, staleAfterMs],
     );
-    if (!pending.length) return 0;
-    await applyEffects(
-      pending.map((row) => ({ ...row.payload, id: row.id, queueId: row.queue_id })),
-      targets,
-    );
+    if (!pending.length) return { applied: 0, toReconcile: [] };
+    const toReconcile = new Set<string>();
+    const effects = pending.map((row): Effect => {
+      const { seats, endToken } = row.payload;
+      if (row.stale && seats) toReconcile.add(row.queue_id);
+      return { id: row.id, queueId: row.queue_id, endToken, seats: row.stale ? undefined : seats };
+    });
+    await applyEffects(effects, targets);
     await tx.query('DELETE FROM outbox_effect WHERE id = ANY($1::bigint[])', [pending.map((row) => row.id)]);
-    return pending.length;
+    return { applied: pending.length, toReconcile: [...toReconcile] };
   });
 }
