@@ -1,8 +1,9 @@
 import { isUuid, type HeldSeats, type HoldRequest, type Reservation } from '@concert/contract';
-import { inTransaction, rows, type Sql, type SqlExecutor } from '@concert/db';
+import { inTransaction, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import { effectsOf, type Effect } from '../effects/effects.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
+import { preparedRows } from '../prepared.js';
 
 /** `{ seatNo }` answers one Reservation; `{ seatNos }` and `{ quantity }` answer HeldSeats. */
 export type HoldResult = Reservation | HeldSeats;
@@ -77,8 +78,9 @@ const seatNosOf = (request: Exclude<HoldRequest, { quantity: number }>) =>
 async function refuseHopeless(sql: Sql, opts: HoldOptions) {
   const { request, scheduleId } = opts;
   if ('quantity' in request) {
-    const [seen] = await rows<{ pick: number[] | null }>(
+    const [seen] = await preparedRows<{ pick: number[] | null }>(
       sql,
+      'hold-best-fast-path',
       `SELECT booking_pick_block(array_agg(s.seat_no ORDER BY s.seat_no) FILTER (WHERE s.seat_no IS NOT NULL),
                                  array_agg(s.price ORDER BY s.seat_no) FILTER (WHERE s.seat_no IS NOT NULL),
                                  $3, $4) AS pick
@@ -92,8 +94,9 @@ async function refuseHopeless(sql: Sql, opts: HoldOptions) {
     if (seen && !seen.pick) throw notEnoughSeats(request);
     return;
   }
-  const [seen] = await rows<{ taken: number | null }>(
+  const [seen] = await preparedRows<{ taken: number | null }>(
     sql,
+    'hold-fast-path',
     `SELECT min(seat_no) FILTER (WHERE status = 'SOLD' OR (status = 'HELD' AND hold_expires_at > now())) AS taken
        FROM seat WHERE schedule_id = $1 AND seat_no = ANY ($2::int[])`,
     [scheduleId, seatNosOf(request)],
@@ -111,25 +114,35 @@ async function callHoldFunction(on: SqlExecutor, opts: HoldOptions): Promise<Fun
   const { request } = opts;
   const [row] =
     'quantity' in request
-      ? await rows<FunctionRow>(on, 'SELECT * FROM booking_hold_best($1, $2, $3, $4, $5, $6, $7, $8)', [
-          opts.userId,
-          opts.concertId,
-          opts.scheduleId,
-          request.quantity,
-          request.maxPrice ?? null,
-          opts.holdSeconds,
-          opts.maxHolds,
-          opts.maxTickets ?? null,
-        ])
-      : await rows<FunctionRow>(on, 'SELECT * FROM booking_hold_seats($1, $2, $3, $4::int[], $5, $6, $7)', [
-          opts.userId,
-          opts.concertId,
-          opts.scheduleId,
-          seatNosOf(request),
-          opts.holdSeconds,
-          opts.maxHolds,
-          opts.maxTickets ?? null,
-        ]);
+      ? await preparedRows<FunctionRow>(
+          on,
+          'hold-best',
+          'SELECT * FROM booking_hold_best($1, $2, $3, $4, $5, $6, $7, $8)',
+          [
+            opts.userId,
+            opts.concertId,
+            opts.scheduleId,
+            request.quantity,
+            request.maxPrice ?? null,
+            opts.holdSeconds,
+            opts.maxHolds,
+            opts.maxTickets ?? null,
+          ],
+        )
+      : await preparedRows<FunctionRow>(
+          on,
+          'hold-seats',
+          'SELECT * FROM booking_hold_seats($1, $2, $3, $4::int[], $5, $6, $7)',
+          [
+            opts.userId,
+            opts.concertId,
+            opts.scheduleId,
+            seatNosOf(request),
+            opts.holdSeconds,
+            opts.maxHolds,
+            opts.maxTickets ?? null,
+          ],
+        );
   return row!;
 }
 
