@@ -27,9 +27,6 @@ CREATE TABLE "outbox_effect" (
 DROP INDEX "payment_user_id_idx";
 CREATE INDEX "payment_user_id_paid_at_idx" ON "payment"("user_id", "paid_at" DESC);
 
--- CreateIndex (a payment's reservations: records and refunds)
-CREATE INDEX "reservation_payment_id_idx" ON "reservation"("payment_id");
-
 /*
  * Lock namespaces (two-key advisory locks), taken in this order by every transaction that takes
  * more than one: 2 = a queue's inventory (shared by every change of its seats' states; taken

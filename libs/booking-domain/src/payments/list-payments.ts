@@ -16,7 +16,8 @@ type Row = {
 
 const SELECT_PAYMENTS = `
   SELECT p.id, p.amount, p.status::text AS status, p.paid_at, p.refunded_at,
-         coalesce((SELECT array_agg(r.id::text ORDER BY r.id) FROM reservation r WHERE r.payment_id = p.id),
+         coalesce((SELECT array_agg(r.id::text ORDER BY r.id) FROM reservation r
+                   WHERE r.user_id = p.user_id AND r.payment_id = p.id),
                   '{}') AS reservation_ids
     FROM payment p`;
 

@@ -32,7 +32,7 @@ export async function refundPayment(opts: {
       tx,
       `SELECT c.queue_id, pg_advisory_xact_lock_shared($3::int, hashtext(c.queue_id))
          FROM payment p
-         JOIN reservation r ON r.payment_id = p.id
+         JOIN reservation r ON r.user_id = p.user_id AND r.payment_id = p.id
          JOIN concert c ON c.id = r.concert_id
         WHERE p.id = $1 AND p.user_id = $2
         LIMIT 1`,
@@ -43,7 +43,7 @@ export async function refundPayment(opts: {
       tx,
       `SELECT p.status::text AS status, p.amount,
               EXISTS (SELECT 1 FROM reservation r JOIN schedule sc ON sc.id = r.schedule_id
-                       WHERE r.payment_id = p.id AND sc.starts_at <= now() + make_interval(hours => $3::int)) AS closed
+                       WHERE r.user_id = p.user_id AND r.payment_id = p.id AND sc.starts_at <= now() + make_interval(hours => $3::int)) AS closed
          FROM payment p WHERE p.id = $1 AND p.user_id = $2
           FOR UPDATE OF p`,
       [paymentId, userId, cutoffHours],
@@ -56,7 +56,7 @@ export async function refundPayment(opts: {
       tx,
       `WITH refunded AS (
          UPDATE reservation SET status = 'REFUNDED', updated_at = now()
-          WHERE payment_id = $1 AND status = 'CONFIRMED'
+          WHERE user_id = $2 AND status = 'CONFIRMED' AND payment_id = $1
          RETURNING id, seat_id
        ), freed AS (
          UPDATE seat s SET status = 'AVAILABLE', reservation_id = NULL, hold_expires_at = NULL
