@@ -9,7 +9,8 @@ import { loadConfig } from '@concert/config';
 import { connectDatabase, seedDemoData } from '@concert/db';
 import { chargePoints, holdSeat } from '@concert/booking-domain';
 import { createGatewayClient } from '@concert/contract';
-import { startStack } from '@concert/testing';
+import { Redis } from 'ioredis';
+import { deleteKeysUnder, startStack } from '@concert/testing';
 import { BENCH_ADMIN_KEY, benchEnvironment } from './environment.js';
 import { load, loop } from './measure.js';
 
@@ -17,12 +18,13 @@ const scenario = process.argv[2] ?? 'seats';
 const dir = '/tmp/concert-profile';
 rmSync(dir, { recursive: true, force: true });
 const base = loadConfig(process.env);
+const prefix = `profile:${Date.now()}`;
 const url = new URL(base.DATABASE_URL);
 url.pathname = '/concert_bench';
 const { env, identityToken } = benchEnvironment({
   databaseUrl: url.toString(),
   redisUrl: base.REDIS_URL,
-  prefix: `profile:${Date.now()}`,
+  prefix,
 });
 const database = connectDatabase(url.toString(), { poolSize: 20 });
 const { db, sql } = database;
@@ -146,6 +148,10 @@ const figures = await load({
 });
 console.log(`${scenario}: ${figures.rps.toFixed(0)} req/s, p50 ${figures.p50} ms, p99 ${figures.p99} ms`);
 await stack.stop();
+// The shared Redis keeps nothing of this run.
+const redis = new Redis(base.REDIS_URL);
+await deleteKeysUnder(redis, prefix);
+redis.disconnect();
 await database.close();
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number };
