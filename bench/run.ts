@@ -11,9 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { log, startBenchSystem, type ScenarioReport } from './system.js';
 import { frontDoorScenarios } from './scenarios/front-door.js';
 import { bookingScenarios } from './scenarios/booking.js';
+import { bookingV2Scenarios } from './scenarios/booking-v2.js';
 import { redisScenarios } from './scenarios/redis.js';
 
-const GROUPS = [frontDoorScenarios, bookingScenarios, redisScenarios];
+const GROUPS = [frontDoorScenarios, bookingScenarios, bookingV2Scenarios, redisScenarios];
 
 const quick = process.argv.includes('--quick');
 const system = await startBenchSystem({ quick });

@@ -9,6 +9,7 @@ import { concertsPlugin } from './plugins/concerts.js';
 import { fanGuardPlugin } from './plugins/fan-guard.js';
 import { idempotencyPlugin } from './plugins/idempotency.js';
 import { businessMetricsPlugin } from './plugins/business-metrics.js';
+import { effectsPlugin } from './plugins/effects.js';
 import concertRoutes from './routes/concerts.js';
 import reservationRoutes from './routes/reservations.js';
 import pointRoutes from './routes/points.js';
@@ -21,7 +22,10 @@ export function checkBookingConfig(config: Config) {
   return { config, tokens: bookingTokensOptions(config) };
 }
 
-/** Booking: dates, seats, holds, points and payments, for fans admitted by the waiting room. */
+/**
+ * Booking: dates, seats, holds, points, payments and refunds, for fans admitted by the waiting
+ * room; it keeps each queue's seats-left figures in Redis for the waiting room.
+ */
 async function booking(app: FastifyInstance, { config }: BookingOptions) {
   const { tokens } = checkBookingConfig(config);
 
@@ -31,7 +35,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     title: 'Concert booking',
     description:
       'Dates, seats, 5-minute holds, points and payments for fans the waiting room admitted (a queue token), ' +
-      'and each fan’s own records (a queue token or an identity token).',
+      'and each fan’s own records and refunds (a queue token or an identity token).',
     serverUrl: config.PUBLIC_BOOKING_URL ?? `http://localhost:${config.BOOKING_PORT}`,
     securitySchemes: {
       queueToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The queue token from a join' },
@@ -44,9 +48,9 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     },
     tags: [
       { name: 'concerts', description: 'Concerts, dates and seats' },
-      { name: 'reservations', description: 'Holds' },
+      { name: 'reservations', description: 'Holds and my reservations' },
       { name: 'points', description: 'Balance and ledger' },
-      { name: 'payments', description: 'Payments' },
+      { name: 'payments', description: 'Payments, my payments, refunds' },
       { name: 'health', description: 'Probes' },
     ],
   });
@@ -69,6 +73,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
   await app.register(concertsPlugin);
   await app.register(fanGuardPlugin);
   await app.register(idempotencyPlugin);
+  await app.register(effectsPlugin, { prefix: config.REDIS_PREFIX });
   await app.register(healthPlugin, {
     checks: [
       { name: 'postgres', check: () => app.sql.query('SELECT 1') },

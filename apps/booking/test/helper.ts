@@ -2,7 +2,8 @@ import type { Test } from 'tap';
 import { createServer } from '@concert/http';
 import { createBookingClient } from '@concert/contract';
 import { createTokenIssuer, setupTestContext } from '@concert/testing';
-import { seedDemoData, type Db, type Sql } from '@concert/db';
+import { rows, seedDemoData, type Db, type Sql } from '@concert/db';
+import { reconcileSeatsLeft } from '@concert/booking-domain';
 import type { QueueSettingsChange } from '@concert/contract';
 import booking from '../src/app.js';
 
@@ -36,6 +37,28 @@ export async function buildStack(
   const signedIn = async (userId: string) => ({ authorization: `Bearer ${await context.identityToken(userId)}` });
   /** The same app over HTTP, through the typed client. */
   const client = async () => createBookingClient(await bookingApp.listen({ port: 0, host: '127.0.0.1' }));
+  /** The demo queue's seats-left figures as PostgreSQL counts them (future dates; AVAILABLE, HELD). */
+  const countedSeats = async (queueId = concert.queueId) => {
+    const [counts] = await rows<{ left: number; held: number }>(
+      sql,
+      `SELECT (count(*) FILTER (WHERE s.status = 'AVAILABLE'))::int AS "left",
+              (count(*) FILTER (WHERE s.status = 'HELD'))::int AS held
+         FROM seat s JOIN schedule sc ON sc.id = s.schedule_id AND sc.starts_at > now()
+         JOIN concert c ON c.id = sc.concert_id
+        WHERE c.queue_id = $1`,
+      [queueId],
+    );
+    return counts!;
+  };
+  /** The figures booking keeps in Redis for the waiting room (null: unknown). */
+  const seatsLeft = (queueId = concert.queueId) => bookingApp.seatsLeft.read(queueId);
+  /** Sets the figures from PostgreSQL, as the worker's reconciliation does. */
+  const reconcileSeats = (queueId = concert.queueId) =>
+    reconcileSeatsLeft({
+      sql,
+      queueId,
+      write: (counts, ids) => bookingApp.seatsLeft.reconcile(queueId, counts, ids),
+    });
 
   return {
     ...context,
@@ -48,6 +71,9 @@ export async function buildStack(
     fan,
     signedIn,
     client,
+    countedSeats,
+    seatsLeft,
+    reconcileSeats,
     configureQueue: issuer.configure,
   };
 }
@@ -55,3 +81,25 @@ export async function buildStack(
 export type Stack = Awaited<ReturnType<typeof buildStack>>;
 
 export { invariantViolations } from '@concert/testing';
+
+/** Polls `check` until it is true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, everyMs = 20) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return false;
+}
+
+/** Resolves once some session of the test's database waits on a lock (a request parked mid-way). */
+export async function someoneWaitsOnALock(sql: Sql, timeoutMs = 5000) {
+  return eventually(async () => {
+    const [row] = await rows<{ waiting: number }>(
+      sql,
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return row!.waiting > 0;
+  }, timeoutMs);
+}

@@ -98,10 +98,20 @@ t.test('points', async (t) => {
     const headers = { ...dave.headers, 'idempotency-key': 'same-key' };
     const responses = await Promise.all(Array.from({ length: 50 }, () => charge(250, headers)));
     t.ok(
-      responses.every((r) => r.statusCode === 200 && r.json().balance === 250),
-      'every answer is the first one',
+      responses.every(
+        (r) =>
+          (r.statusCode === 200 && r.json().balance === 250) ||
+          (r.statusCode === 409 && r.json().code === 'IDEMPOTENCY_KEY_IN_FLIGHT'),
+      ),
+      'every answer is the first one, or "still in flight" (never a wait, never a second charge)',
+    );
+    t.ok(
+      responses.some((r) => r.statusCode === 200),
+      'the first one answers',
     );
     t.equal(await stack.db.pointTransaction.count({ where: { userId: 'dave' } }), 1);
+    const retry = await charge(250, headers);
+    t.same([retry.statusCode, retry.json().balance, retry.headers['idempotent-replayed']], [200, 250, 'true']);
   });
 
   t.test('invariants hold in the database', async (t) => {

@@ -20,6 +20,16 @@ export function createWorkerMetrics(registry: Registry) {
       help: 'Lapsed seat holds released',
       registers: [registry],
     }),
+    outboxEffects: new Counter({
+      name: 'worker_outbox_effects_total',
+      help: 'Effects of committed transactions swept from the outbox (applied, unless their request had already)',
+      registers: [registry],
+    }),
+    correctedSeatFigures: new Counter({
+      name: 'worker_corrected_seat_figures_total',
+      help: 'Queues whose seats-left figures the reconciliation found different from PostgreSQL',
+      registers: [registry],
+    }),
     forgottenTokens: new Counter({
       name: 'worker_forgotten_tokens_total',
       help: 'Abandoned waiting tokens removed',

@@ -64,6 +64,7 @@ t.test('applies pending migrations once, recorded the way Prisma Migrate records
       '_prisma_migrations',
       'concert',
       'idempotency_record',
+      'outbox_effect',
       'payment',
       'point_balance',
       'point_transaction',

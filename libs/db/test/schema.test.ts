@@ -78,6 +78,38 @@ t.test('every model round-trips through the generated client', async (t) => {
     data: { userId: 'u', scope: 's', key: 'k', requestHash: 'h', statusCode: 200, responseBody: { ok: true } },
   });
   t.same(record.responseBody, { ok: true });
+
+  // Booking v2: refunds (payment status, REFUNDED reservations, REFUND ledger rows) and the outbox.
+  t.equal(payment.status, 'PAID', 'a payment is PAID until refunded');
+  t.equal(payment.refundedAt, null);
+  const refunded = await db.payment.update({
+    where: { id: payment.id },
+    data: {
+      status: 'REFUNDED',
+      refundedAt: new Date(),
+      reservations: { updateMany: { where: {}, data: { status: 'REFUNDED' } } },
+    },
+    include: { reservations: true },
+  });
+  t.match(refunded, { status: 'REFUNDED', reservations: [{ status: 'REFUNDED' }] });
+  t.type(refunded.refundedAt, Date);
+  const credit = await db.pointTransaction.create({
+    data: { userId: 'u', type: 'REFUND', amount: 100, balanceAfter: 105, paymentId: payment.id },
+  });
+  t.equal(credit.type, 'REFUND');
+  const effect = await db.outboxEffect.create({
+    data: { queueId: queue.id, payload: { endToken: { userId: 'u', tokenId: '1', issuedAt: 1 } } },
+  });
+  t.type(effect.id, 'bigint');
+  t.match(await db.outboxEffect.findUniqueOrThrow({ where: { id: effect.id } }), {
+    queueId: queue.id,
+    payload: { endToken: { userId: 'u' } },
+  });
+  await db.outboxEffect.create({ data: { queueId: queue.id, payload: { seats: { left: -1, held: 1 } } } });
+  t.equal(await db.outboxEffect.count({ where: { queueId: queue.id } }), 2);
+  t.same(await db.payment.findMany({ where: { userId: 'u' }, orderBy: { paidAt: 'desc' }, select: { id: true } }), [
+    { id: payment.id },
+  ]);
   const withRelations = await db.schedule.findUniqueOrThrow({
     where: { id: schedule.id },
     include: { seats: true, reservations: true, concert: true },

@@ -22,3 +22,11 @@ export {
   connectWaitingRoom,
   type WaitingRoomPluginOptions,
 } from './plugin.js';
+export {
+  createSeatsLeft,
+  seatKeys,
+  APPLIED_EFFECTS_RETENTION_MS,
+  type SeatsLeft,
+  type SeatFigures,
+  type SeatDelta,
+} from './seats.js';

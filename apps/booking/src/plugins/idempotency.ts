@@ -17,6 +17,7 @@ declare module 'fastify' {
     replayIdempotent<S extends IdempotencyScope>(
       scope: S,
       requestOf: (request: FastifyRequest) => IdempotentRequest<S>,
+      options?: ReplayOptions,
     ): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
   interface FastifyReply {
@@ -25,6 +26,13 @@ declare module 'fastify' {
   }
 }
 
+export type ReplayOptions = {
+  /** Runs before a replay is sent (a payment makes sure its token has ended). */
+  onReplay?: (request: FastifyRequest) => Promise<void>;
+  /** The `Location` of a replayed 201, from its stored body. */
+  locationOf?: (body: never) => string;
+};
+
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
@@ -32,7 +40,11 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 async function idempotency(app: FastifyInstance) {
   app.decorate(
     'replayIdempotent',
-    <S extends IdempotencyScope>(scope: S, requestOf: (request: FastifyRequest) => IdempotentRequest<S>) =>
+    <S extends IdempotencyScope>(
+      scope: S,
+      requestOf: (request: FastifyRequest) => IdempotentRequest<S>,
+      options: ReplayOptions = {},
+    ) =>
       async (request: FastifyRequest, reply: FastifyReply) => {
         const key = request.headers[IDEMPOTENCY_KEY_HEADER];
         if (typeof key !== 'string') return;
@@ -42,7 +54,9 @@ async function idempotency(app: FastifyInstance) {
           key,
           request: requestOf(request),
         });
-        if (stored) await reply.sendStored(stored);
+        if (!stored) return;
+        await options.onReplay?.(request);
+        await reply.sendStored(stored, options.locationOf?.(stored.body as never));
       },
   );
 

@@ -5,15 +5,27 @@ import type { Config } from '@concert/config';
 import {
   concertList,
   concertParams,
-  reservation,
+  holdRequest,
+  holdResult,
+  idempotencyHeaders,
   scheduleList,
   scheduleParams,
   seatList,
-  singleSeatHold,
+  type HoldRequest,
+  type HoldResult,
+  type ScheduleParams,
 } from '@concert/contract';
 import { errorResponses, HttpErrors, respond } from '@concert/http';
-import { BookingErrors, holdSeat, listConcerts, listSchedules, listSeats } from '@concert/booking-domain';
+import { BookingErrors, holdSeats, listConcerts, listSchedules, listSeats } from '@concert/booking-domain';
 import { TokenErrors } from '@concert/tokens';
+
+/** Where a hold's 201 points: its (first) reservation. */
+const locationOf = (held: HoldResult) =>
+  `/reservations/${'reservations' in held ? held.reservations[0]!.reservationId : held.reservationId}`;
+
+/** How many seats a hold asks for. */
+const seatsAskedBy = (body: HoldRequest) =>
+  'seatNo' in body ? 1 : 'seatNos' in body ? body.seatNos.length : body.quantity;
 
 const bearer = [{ queueToken: [] }];
 
@@ -97,16 +109,26 @@ async function activeConcertRoutes(fastify: FastifyInstance, opts: { config: Con
         config.BOOKING_WRITE_RATE_LIMIT_PER_MINUTE,
         (request) => request.fan.userId,
       ),
+      // After the group's guard: a hold needs a token still active in the concert's queue.
+      preHandler: app.replayIdempotent(
+        'holds',
+        (request) => ({ ...(request.params as ScheduleParams), body: request.body as HoldRequest }),
+        { locationOf },
+      ),
       schema: {
         operationId: 'holdSeats',
         tags: ['reservations'],
-        summary: `Hold a seat for ${config.HOLD_SECONDS} s (at most ${config.MAX_HOLDS_PER_USER} at once)`,
+        summary:
+          `Hold seats for ${config.HOLD_SECONDS} s, all or none: one, several, or the best available ` +
+          `(at most ${config.MAX_HOLDS_PER_USER} held at once, ${config.MAX_TICKETS_PER_USER} of one concert held and paid)`,
         security: bearer,
         params: scheduleParams,
-        body: singleSeatHold,
+        headers: idempotencyHeaders,
+        body: holdRequest,
         response: {
-          201: respond(reservation, 'Held', {
-            location: Type.String({ description: '/reservations/{reservationId}' }),
+          201: respond(holdResult, 'Held (or, with a used Idempotency-Key, the first answer again)', {
+            location: Type.String({ description: '/reservations/{reservationId} (the first, for several)' }),
+            'idempotent-replayed': Type.Literal('true', { description: 'Present when this is a stored answer' }),
           }),
           ...errorResponses(
             ...guardErrors,
@@ -116,20 +138,30 @@ async function activeConcertRoutes(fastify: FastifyInstance, opts: { config: Con
             BookingErrors.SEAT_NOT_FOUND,
             BookingErrors.SEAT_UNAVAILABLE,
             BookingErrors.HOLD_LIMIT_REACHED,
+            BookingErrors.TICKET_LIMIT_REACHED,
+            BookingErrors.NOT_ENOUGH_SEATS,
+            BookingErrors.IDEMPOTENCY_KEY_REUSED,
+            BookingErrors.IDEMPOTENCY_KEY_IN_FLIGHT,
           ),
         },
       },
     },
     async (request, reply) => {
-      const held = await holdSeat({
+      if (seatsAskedBy(request.body) > config.MAX_HOLDS_PER_USER) {
+        throw new HttpErrors.VALIDATION_ERROR(`at most ${config.MAX_HOLDS_PER_USER} seats per hold`);
+      }
+      const outcome = await holdSeats({
         sql: app.sql,
         userId: request.fan.userId,
         ...request.params,
-        seatNo: request.body.seatNo,
+        request: request.body,
         holdSeconds: config.HOLD_SECONDS,
         maxHolds: config.MAX_HOLDS_PER_USER,
+        maxTickets: config.MAX_TICKETS_PER_USER,
+        idempotencyKey: request.headers['idempotency-key'],
       });
-      return reply.code(201).header('location', `/reservations/${held.reservationId}`).send(held);
+      await app.applyEffects(outcome.effects, request.log);
+      return reply.sendStored(outcome, locationOf(outcome.body));
     },
   );
 }

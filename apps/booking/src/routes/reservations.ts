@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
-import { reservation, reservationParams } from '@concert/contract';
+import { reservation, reservationList, reservationParams, reservationQuery } from '@concert/contract';
 import { errorResponses, HttpErrors, noContent, respond } from '@concert/http';
-import { BookingErrors, cancelReservation, getReservation } from '@concert/booking-domain';
+import {
+  BookingErrors,
+  cancelReservation,
+  getReservation,
+  listReservations,
+  RECORDS_PAGE_SIZE,
+} from '@concert/booking-domain';
 import { TokenErrors } from '@concert/tokens';
 
 const account: { [scheme: string]: string[] }[] = [{ queueToken: [] }, { identityToken: [] }];
@@ -14,6 +20,24 @@ export default async function reservationRoutes(fastify: FastifyInstance, opts: 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRequest', app.authenticate('account'));
   app.addHook('preHandler', app.requireLiveToken);
+
+  app.get(
+    '/reservations',
+    {
+      schema: {
+        operationId: 'listReservations',
+        tags: ['reservations'],
+        summary: `My reservations, newest first (the latest ${RECORDS_PAGE_SIZE}), of one status if asked`,
+        security: account,
+        querystring: reservationQuery,
+        response: {
+          200: respond(reservationList, 'My reservations'),
+          ...errorResponses(...accountErrors, HttpErrors.VALIDATION_ERROR),
+        },
+      },
+    },
+    async (request) => listReservations({ sql: app.sql, userId: request.fan.userId, status: request.query.status }),
+  );
 
   app.get(
     '/reservations/:reservationId',
@@ -59,7 +83,8 @@ export default async function reservationRoutes(fastify: FastifyInstance, opts: 
       },
     },
     async (request, reply) => {
-      await cancelReservation({ sql: app.sql, userId: request.fan.userId, ...request.params });
+      const { effects } = await cancelReservation({ sql: app.sql, userId: request.fan.userId, ...request.params });
+      await app.applyEffects(effects, request.log);
       return reply.code(204).send();
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@concert/config';
 import type { Db, Sql } from '@concert/db';
-import type { WaitingRoom } from '@concert/queue';
+import type { RedisClient, WaitingRoom } from '@concert/queue';
 import type { WorkerMetrics } from '../metrics.js';
 
 /** What every job handler may use. */
@@ -10,6 +10,8 @@ export type JobContext = {
   db: Db;
   sql: Sql;
   waitingRoom: WaitingRoom;
+  /** The worker's Redis client (the one the waiting room runs on). */
+  redis: RedisClient;
   metrics: WorkerMetrics;
   log: FastifyBaseLogger;
 };

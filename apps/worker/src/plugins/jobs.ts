@@ -51,6 +51,7 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
     db: app.db,
     sql: app.sql,
     waitingRoom: app.waitingRoom,
+    redis: app.redis,
     metrics: createWorkerMetrics(app.metrics),
     log: app.log,
   };

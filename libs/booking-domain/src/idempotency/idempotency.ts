@@ -1,20 +1,31 @@
 import { createHash } from 'node:crypto';
+import type { HoldRequest } from '@concert/contract';
 import { rows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 
 /*
  * Idempotency-Key, as one concept: which writes honour it (the scopes), what identifies a
- * request (its fingerprint), claiming a key with the effect in one transaction, finding a stored
- * response, and forgetting old records. The HTTP side (replaying, the Idempotent-Replayed
- * header) is booking's idempotency plugin.
+ * request (its fingerprint), claiming a key with the effect in one transaction (refusing a key
+ * whose first request is still running), finding a stored response, and forgetting old records.
+ * The HTTP side (replaying, the Idempotent-Replayed header) is booking's idempotency plugin.
  */
+
+const distinctSorted = <T extends string | number>(values: T[]) =>
+  [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 /** The writes that honour Idempotency-Key, each with what identifies its request. */
 export const IDEMPOTENT_WRITES = {
   'points.charge': (request: { amount: number }) => ({ amount: request.amount }),
   payments: (request: { reservationIds: string[] }) => ({
-    reservationIds: [...new Set(request.reservationIds)].sort(),
+    reservationIds: distinctSorted(request.reservationIds),
   }),
+  // The date is part of the request: the same body for another date is another request.
+  holds: (request: { concertId: string; scheduleId: string; body: HoldRequest }) => ({
+    concertId: request.concertId,
+    scheduleId: request.scheduleId,
+    body: 'seatNos' in request.body ? { seatNos: distinctSorted(request.body.seatNos) } : request.body,
+  }),
+  refunds: (request: { paymentId: string }) => ({ paymentId: request.paymentId }),
 } satisfies Record<string, (request: never) => unknown>;
 
 export type IdempotencyScope = keyof typeof IDEMPOTENT_WRITES;
@@ -50,9 +61,19 @@ const SELECT_STORED = `SELECT request_hash, status_code, response_body FROM idem
                         WHERE user_id = $1 AND scope = $2 AND key = $3`;
 
 /**
+ * The advisory lock (one bigint) a running request holds on its key until it commits: 64 bits of
+ * SHA-256 over user, scope and key (PostgreSQL's two-int advisory locks used elsewhere are a
+ * separate space).
+ */
+function keyLock(userId: string, scope: string, key: string): string {
+  return createHash('sha256').update(`${userId}\n${scope}\n${key}`).digest().readBigInt64BE(0).toString();
+}
+
+/**
  * Runs `effect` at most once per (user, scope, key), inside the caller's transaction `tx`: the
- * key is claimed first (a concurrent request with the same key waits on the row until we
- * commit), and the response is stored with the effect. The same key with the same request gets
+ * key is claimed first, and the response is stored with the effect. While another request with
+ * the key is still running (it holds the key's lock until it commits) this one is refused at once
+ * with 409 IDEMPOTENCY_KEY_IN_FLIGHT instead of waiting. The same key with the same request gets
  * the first response back; with another, 422 IDEMPOTENCY_KEY_REUSED. A failed effect rolls the
  * claim back too, so a retry after an error runs again.
  */
@@ -64,13 +85,22 @@ export async function withIdempotency<T, S extends IdempotencyScope>(
 ): Promise<StoredResponse<T>> {
   const { userId, scope, key } = idempotency;
   const hash = requestFingerprint(scope, idempotency.request);
-  const claimed = await tx.query(
-    `INSERT INTO idempotency_record (user_id, scope, key, request_hash, status_code, response_body)
-     VALUES ($1, $2, $3, $4, 0, 'null'::jsonb)
-     ON CONFLICT DO NOTHING`,
-    [userId, scope, key, hash],
+  // Only the holder of the key's lock ever inserts the key, so the insert can never wait on
+  // another request's uncommitted claim.
+  const [claim] = await rows<{ locked: boolean; claimed: number }>(
+    tx,
+    `WITH lock AS (SELECT pg_try_advisory_xact_lock($5::bigint) AS locked),
+          claim AS (
+            INSERT INTO idempotency_record (user_id, scope, key, request_hash, status_code, response_body)
+            SELECT $1, $2, $3, $4, 0, 'null'::jsonb FROM lock WHERE locked
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+          )
+     SELECT (SELECT locked FROM lock) AS locked, (SELECT count(*) FROM claim)::int AS claimed`,
+    [userId, scope, key, hash, keyLock(userId, scope, key)],
   );
-  if (claimed.rowCount === 0) {
+  if (!claim!.locked) throw new BookingErrors.IDEMPOTENCY_KEY_IN_FLIGHT();
+  if (claim!.claimed === 0) {
     const [stored] = await rows<Stored<T>>(tx, SELECT_STORED, [userId, scope, key]);
     return replay(stored, hash);
   }

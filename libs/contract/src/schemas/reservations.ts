@@ -85,6 +85,13 @@ export const heldSeats = Type.Object(
 );
 export type HeldSeats = Static<typeof heldSeats>;
 
+/** A hold's answer: one Reservation for `{ seatNo }`, HeldSeats for `{ seatNos }` and `{ quantity }`. */
+export const holdResult = oneOf([reservation, heldSeats], {
+  title: 'HoldResult',
+  description: 'A Reservation for `{ seatNo }`; HeldSeats for `{ seatNos }` and `{ quantity, maxPrice? }`',
+});
+export type HoldResult = Static<typeof holdResult>;
+
 export const reservationParams = Type.Object({ reservationId: opaqueId('Reservation id') });
 export const reservationQuery = Type.Object(
   { status: Type.Optional(reservationStatus) },

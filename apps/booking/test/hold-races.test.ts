@@ -1,0 +1,178 @@
+import t from 'tap';
+import { ApiError, type HeldSeats } from '@concert/contract';
+import { holdSeat } from '@concert/booking-domain';
+import { NO_VIOLATIONS } from '@concert/testing';
+import { buildStack, invariantViolations, type Stack } from './helper.js';
+
+/** Fans racing over HTTP for `{ quantity }` on one date: the seat numbers each one got (or the error code). */
+async function race(stack: Stack, fans: number, scheduleIndex: number, quantity: number) {
+  const tokens = await Promise.all(Array.from({ length: fans }, (_, i) => stack.fan(`fan-${scheduleIndex}-${i}`)));
+  const booking = await stack.client();
+  return Promise.all(
+    tokens.map(async (fan) => {
+      try {
+        const { status, data } = await booking.holdSeats(
+          fan.token,
+          stack.concert.id,
+          stack.schedules[scheduleIndex]!.id,
+          { quantity },
+        );
+        return { status, seatNos: (data as HeldSeats).reservations.map((r) => r.seatNo), code: undefined };
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        return { status: error.status, seatNos: [] as number[], code: error.code };
+      }
+    }),
+  );
+}
+
+const consecutive = (seatNos: number[]) => seatNos.every((seatNo, i) => i === 0 || seatNo === seatNos[i - 1]! + 1);
+
+t.test('200 fans race for quantity 2 on one date: 25 winners, every seat once, in pairs', async (t) => {
+  const stack = await buildStack(t);
+  await stack.reconcileSeats();
+  const results = await race(stack, 200, 1, 2);
+  const winners = results.filter((r) => r.status === 201);
+  t.equal(winners.length, 25, 'floor(50 / 2) winners');
+  t.same(
+    [...new Set(results.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.code}`))],
+    ['409 NOT_ENOUGH_SEATS'],
+    'every other fan: 409 NOT_ENOUGH_SEATS',
+  );
+  const seats = winners.flatMap((w) => w.seatNos).sort((a, b) => a - b);
+  t.same(
+    seats,
+    Array.from({ length: 50 }, (_, i) => i + 1),
+    'every seat held exactly once',
+  );
+  t.ok(
+    winners.every((w) => w.seatNos.length === 2 && consecutive(w.seatNos)),
+    'each group is two consecutive seats',
+  );
+  t.same(await invariantViolations(stack.db), NO_VIOLATIONS);
+  t.same(await stack.seatsLeft(), await stack.countedSeats(), 'seats-left figures follow exactly');
+});
+
+t.test('200 fans race for quantity 2 where taken seats split the row: the stranding rule, serialised', async (t) => {
+  const stack = await buildStack(t);
+  const schedule = stack.schedules[0]!;
+  const blocked = [4, 8, 13, 19, 26, 34, 43];
+  for (const [i, seatNo] of blocked.entries()) {
+    await holdSeat({
+      sql: stack.sql,
+      userId: `blocker-${i}`,
+      concertId: stack.concert.id,
+      scheduleId: schedule.id,
+      seatNo,
+      holdSeconds: 3600,
+      maxHolds: 4,
+    });
+  }
+  await stack.reconcileSeats();
+  // Free runs: 1–3, 5–7, 9–12, 14–18, 20–25, 27–33, 35–42, 44–50. Picked one after another, pairs
+  // that strand nothing come first (lowest seats first); only then the runs of three, which must
+  // strand one seat each.
+  const expected = [
+    [1, 2],
+    [5, 6],
+    [9, 10],
+    [11, 12],
+    [14, 15],
+    [16, 17],
+    [20, 21],
+    [22, 23],
+    [24, 25],
+    [27, 28],
+    [29, 30],
+    [31, 32],
+    [35, 36],
+    [37, 38],
+    [39, 40],
+    [41, 42],
+    [44, 45],
+    [46, 47],
+    [48, 49],
+  ];
+  const results = await race(stack, 200, 0, 2);
+  const groups = results
+    .filter((r) => r.status === 201)
+    .map((r) => r.seatNos)
+    .sort((a, b) => a[0]! - b[0]!);
+  t.same(groups, expected, 'exactly the blocks serial best-available picks give, whatever the arrival order');
+  t.same(
+    [...new Set(results.filter((r) => r.status !== 201).map((r) => r.code))],
+    ['NOT_ENOUGH_SEATS'],
+    'the rest: NOT_ENOUGH_SEATS',
+  );
+  const free = await stack.db.seat.findMany({
+    where: { scheduleId: schedule.id, status: 'AVAILABLE' },
+    orderBy: { seatNo: 'asc' },
+  });
+  t.same(
+    free.map((seat) => seat.seatNo),
+    [3, 7, 18, 33, 50],
+    'left free: one stranded seat per run of three, none elsewhere',
+  );
+  t.same(await invariantViolations(stack.db), NO_VIOLATIONS);
+  t.same(await stack.seatsLeft(), await stack.countedSeats(), 'seats-left figures follow exactly');
+});
+
+t.test('a fan firing 20 holds at once never passes MAX_TICKETS_PER_USER nor MAX_HOLDS_PER_USER', async (t) => {
+  const stack = await buildStack(t, { MAX_HOLDS_PER_USER: 4, MAX_TICKETS_PER_USER: 6 });
+  const { app, db, concert, schedules } = stack;
+  const url = (i: number) => `/concerts/${concert.id}/schedules/${schedules[i]!.id}/reservations`;
+  const owned = async (userId: string) => ({
+    held: await db.reservation.count({ where: { userId, status: 'HELD', expiresAt: { gt: new Date() } } }),
+    paid: await db.reservation.count({ where: { userId, status: 'CONFIRMED' } }),
+  });
+
+  // Zoe already owns 3 paid seats: at most 3 more, whatever she fires at once.
+  const zoe = await stack.fan('zoe');
+  const first = await app.inject({
+    method: 'POST',
+    url: url(0),
+    headers: zoe.headers,
+    payload: { seatNos: [1, 2, 3] },
+  });
+  await app.inject({ method: 'POST', url: '/points/charge', headers: zoe.headers, payload: { amount: 1_000_000 } });
+  const ids = first.json().reservations.map((r: { reservationId: string }) => r.reservationId);
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/payments', headers: zoe.headers, payload: { reservationIds: ids } }))
+      .statusCode,
+    201,
+  );
+  const zoeAgain = await stack.fan('zoe');
+  const singles = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      app.inject({ method: 'POST', url: url(1), headers: zoeAgain.headers, payload: { seatNo: i + 1 } }),
+    ),
+  );
+  t.equal(singles.filter((r) => r.statusCode === 201).length, 3, 'exactly 3 more seats: 6 owned');
+  t.ok(
+    singles.filter((r) => r.statusCode !== 201).every((r) => r.json().code === 'TICKET_LIMIT_REACHED'),
+    'the rest: TICKET_LIMIT_REACHED',
+  );
+  t.same(await owned('zoe'), { held: 3, paid: 3 });
+
+  // Yan fires 20 holds of every shape at once: never more than 4 live holds.
+  const yan = await stack.fan('yan');
+  const bodies = Array.from({ length: 20 }, (_, i) =>
+    i % 3 === 0 ? { seatNo: 21 + i } : i % 3 === 1 ? { seatNos: [21 + i, 45 - i] } : { quantity: 2 },
+  );
+  const mixed = await Promise.all(
+    bodies.map((payload) => app.inject({ method: 'POST', url: url(2), headers: yan.headers, payload })),
+  );
+  const held = await owned('yan');
+  const seatsIn201s = mixed
+    .filter((r) => r.statusCode === 201)
+    .reduce((sum, r) => sum + ('reservations' in r.json() ? r.json().reservations.length : 1), 0);
+  t.ok(held.held <= 4 && held.held >= 3, `at most MAX_HOLDS_PER_USER held (${held.held})`);
+  t.equal(seatsIn201s, held.held, 'every 201 is a live hold, and nothing else is');
+  t.ok(
+    mixed
+      .filter((r) => r.statusCode !== 201)
+      .every((r) => ['HOLD_LIMIT_REACHED', 'SEAT_UNAVAILABLE'].includes(r.json().code)),
+    'the rest: HOLD_LIMIT_REACHED (or a seat the others took)',
+  );
+  t.same(await invariantViolations(db), NO_VIOLATIONS);
+});
