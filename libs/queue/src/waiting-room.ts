@@ -521,7 +521,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
           placed += step.placed;
           admitted += step.admitted;
           opened ||= step.opened;
-          if (step.remaining === 0 || Date.now() - started > budget) break;
+          if (step.remaining === 0 || Date.now() - started >= budget) break;
         }
       }
       return { admitted, expired: expired!, abandoned, placed, opened };
