@@ -12,8 +12,9 @@ type Watcher = {
   queueId: string;
   ref: TokenRef;
   onChange: (placement: Placement | null) => void;
-  /** The last placement sent, as JSON. */
+  /** The last placement sent, as JSON, and its status. */
   last: string;
+  lastStatus: Placement['status'];
   lastSentAt: number;
   open: boolean;
 };
@@ -27,6 +28,7 @@ type WatchedQueue = {
   /** Another refresh is wanted once the running one is over. */
   again: boolean;
   lastRunAt: number;
+  createdAt: number;
 };
 
 /**
@@ -34,7 +36,8 @@ type WatchedQueue = {
  * Redis subscription per queue whatever the number of fans: the scripts that change a queue
  * publish on its channel; a message makes the hub re-read the placements of that queue's watchers
  * (a batched read) at most once per `minIntervalMs`, and tell each watcher whose placement
- * changed, at most once per `minIntervalMs` per watcher. Every `refreshEveryMs` it re-reads
+ * changed, at most once per `minIntervalMs` per watcher (a change of status, such as being
+ * admitted, and the end go out at once). Every `refreshEveryMs` it re-reads
  * anyway (messages missed while Redis was unreachable, estimates that drift). No timer per
  * watcher; the subscription ends with the queue's last watcher.
  */
@@ -95,11 +98,13 @@ export function createPlacementHub(opts: {
         }
         const text = JSON.stringify(placement);
         if (text === watcher.last) return;
-        if (now - watcher.lastSentAt < minIntervalMs) {
+        // A new status (admitted!) goes out at once; a moving position or estimate waits its turn.
+        if (placement.status === watcher.lastStatus && now - watcher.lastSentAt < minIntervalMs) {
           queue.again = true; // too soon for this fan: the next refresh tells them
           return;
         }
         watcher.last = text;
+        watcher.lastStatus = placement.status;
         watcher.lastSentAt = now;
         watcher.onChange(placement);
       });
@@ -132,7 +137,7 @@ export function createPlacementHub(opts: {
   const sweeper = setInterval(
     () => {
       const now = Date.now();
-      for (const queue of queues.values()) if (now - queue.lastRunAt >= refreshEveryMs) schedule(queue);
+      for (const queue of queues.values()) if (now - Math.max(queue.lastRunAt, queue.createdAt) >= refreshEveryMs) schedule(queue);
     },
     Math.min(refreshEveryMs, 1000),
   );
@@ -155,7 +160,8 @@ export function createPlacementHub(opts: {
           timer: undefined,
           running: false,
           again: false,
-          lastRunAt: Date.now(),
+          lastRunAt: 0,
+          createdAt: Date.now(),
         };
         queues.set(queueId, queue);
         byChannel.set(queue.channel, queue);
@@ -166,6 +172,7 @@ export function createPlacementHub(opts: {
         ref,
         onChange,
         last: JSON.stringify(current),
+        lastStatus: current.status,
         lastSentAt: Date.now(),
         open: true,
       };

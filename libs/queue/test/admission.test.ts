@@ -93,9 +93,9 @@ t.test('every admission is counted once, whatever makes it: join, leave, tick', 
     if (j.status === 'ACTIVE') everActive.add(`fan-${i}`); // admitted by the join
   }
   await room.remove('count', refOf('fan-0', joined.get('fan-0')!)); // the leave hands its slot over
-  await redis.zadd(keys('count').active, 0, 'fan-1'); // fan-1's time is over
+  await redis.zadd(keys('count').active, '0', 'fan-1'); // fan-1's time is over
   await room.tick('count'); // the tick expires fan-1 and admits
-  for (const userId of await redis.zrange(keys('count').active, 0, -1)) everActive.add(userId);
+  for (const userId of await redis.zrange(keys('count').active, '0', '-1')) everActive.add(userId);
   everActive.add('fan-2'); // admitted on leave (then still active)
   t.same(await room.totals('count'), {
     joined: 6,

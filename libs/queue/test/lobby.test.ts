@@ -74,8 +74,8 @@ t.test('the opening happens exactly once, whoever runs first, and the line is th
     .sort((a, b) => a.seq - b.seq)
     .map(({ userId }) => userId);
   const expected = [...drawn, ...arrivals];
-  const active = await redis.zrange(keys('draw').active, 0, -1);
-  const waiting = await redis.zrange(keys('draw').waiting, 0, -1);
+  const active = await redis.zrange(keys('draw').active, '0', '-1');
+  const waiting = await redis.zrange(keys('draw').waiting, '0', '-1');
   t.same(active.sort(), expected.slice(0, 3).sort(), 'the first three of the draw were admitted');
   t.same(waiting, expected.slice(3), 'everybody else in line in the drawn order, then by arrival');
   const positions = await room.statuses(
