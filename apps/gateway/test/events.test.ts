@@ -65,7 +65,11 @@ t.test('the placement event stream', async (t) => {
     t.ok(noToken.headers['www-authenticate']);
     const dead = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bob.token}` } });
     t.same([dead.statusCode, dead.json().code], [401, 'TOKEN_EXPIRED'], 'a token that left');
-    const otherQueue = await app.inject({ method: 'GET', url: '/queues/elsewhere/tokens/me/events', headers: { authorization: `Bearer ${bob.token}` } });
+    const otherQueue = await app.inject({
+      method: 'GET',
+      url: '/queues/elsewhere/tokens/me/events',
+      headers: { authorization: `Bearer ${bob.token}` },
+    });
     t.equal(otherQueue.json().code, 'TOKEN_INVALID', 'a token of another queue');
     const unknown = await app.inject({ method: 'GET', url: `${url}?foo=1` });
     t.equal(unknown.json().code, 'VALIDATION_ERROR', 'unknown query parameters are refused');
@@ -144,13 +148,12 @@ t.test('the placement event stream', async (t) => {
 
   t.test('an open stream counts as presence', async (t) => {
     const dave = (await join('live', 'dave')).json();
-    const presence = queueKeys(config.REDIS_PREFIX, 'live').presence;
-    const joinedAt = Number(await redis.zscore(presence, 'dave'));
+    const joinedAt = (await app.waitingRoom.lastSeen('live', 'dave'))!;
     const controller = new AbortController();
     const events = gateway.streamToken('live', dave.token, { signal: controller.signal });
     await events.next();
     t.ok(
-      await eventually(async () => Number(await redis.zscore(presence, 'dave')) > joinedAt + 300),
+      await eventually(async () => (await app.waitingRoom.lastSeen('live', 'dave'))! > joinedAt, 3000),
       'its presence is renewed without a single poll',
     );
     controller.abort();

@@ -25,7 +25,7 @@ t.test('invariant 4 under a storm: joins, leaves, revokes, abandonment, two work
   const keys = queueKeys(config.REDIS_PREFIX, queueId);
   const maxActive = 6;
   const admitPerMinute = 40;
-  const opensAtMs = Date.now() + 4000;
+  let opensAtMs = Date.now() + 60_000; // set for real once the lobby has formed
   await issuer.configure(queueId, {
     maxActive,
     admitPerMinute,
@@ -127,6 +127,12 @@ t.test('invariant 4 under a storm: joins, leaves, revokes, abandonment, two work
     }
   }
 
+  // The opening is moved closer (the draw stays the same): silent lobby fans are dropped before it.
+  opensAtMs = Date.now() + 3500;
+  await issuer.configure(queueId, { opensAt: new Date(opensAtMs).toISOString() });
+  await redis.hset(keys.settings, 'activeTtlSeconds', 1, 'abandonAfterSeconds', 2);
+  const commitment = (await issuer.waitingRoom.figures(queueId))!.shuffleCommitment;
+
   // Newcomers right after the opening (some while the lobby is still being placed); more seats
   // come (the cap only grows here: admission never takes anyone's turn away).
   await sleep(opensAtMs - Date.now() + 20);
@@ -186,6 +192,7 @@ t.test('invariant 4 under a storm: joins, leaves, revokes, abandonment, two work
 
   // First come, first served: the drawn lobby order, then arrival order.
   t.match(figures.shuffleSeed, /^[0-9a-f]{64}$/);
+  t.equal(figures.shuffleCommitment, commitment, 'the draw announced is the draw made');
   const drawn = drawOrder(figures.shuffleSeed!, lobbyFans);
   const lateByArrival = [...lateFans].sort((a, b) => arrival.get(a)! - arrival.get(b)!);
   const rank = new Map([...drawn, ...lateByArrival].map((userId, i) => [userId, i]));

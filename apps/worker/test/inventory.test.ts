@@ -9,7 +9,7 @@ t.test('inventory-aware admission: a seat cap of 3, then SOLD_OUT while nothing 
   await issuer.configure('seats', { maxActive: 10, maxActivePerSeat: 1, paused: true });
   // What booking keeps: 3 seats left, none held.
   await redis.hset(keys.seats, 'left', 3, 'held', 0);
-  const fans = [];
+  const fans: Awaited<ReturnType<typeof issuer.join>>[] = [];
   for (let i = 0; i < 8; i++) fans.push(await issuer.join('seats', `fan-${i}`));
   await startWorker(t, context);
   await issuer.configure('seats', { paused: false });

@@ -15,8 +15,6 @@ export function queueKeys(prefix: string, queueId: string) {
     marks: `${base}:marks`,
     /** Fans who joined before `opensAt`, until the opening puts them in line in the drawn order. */
     lobby: `${base}:lobby`,
-    /** When each waiting (or lobby) fan was last seen polling or streaming (abandonment). */
-    presence: `${base}:presence`,
     /** The lobby draw: its seed, commitment and progress. Never restored over by settings. */
     draw: `${base}:draw`,
     /** Admissions per second over the last minute (a ring of 61 one-second buckets). */

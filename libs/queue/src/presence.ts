@@ -4,8 +4,8 @@ type Sightings = Iterable<readonly [queueId: string, userIds: Iterable<string>]>
 
 /**
  * Presence (for abandonment) batched per process: a poll calls `seen(queueId, userId)`, open
- * streams are a `source`, and every `flushMs` one ZADD per queue (per 1000 users) marks everyone
- * seen since the last flush, instead of a Redis round trip per poll. Only a cache of the last
+ * streams are a `source`, and every `flushMs` one script call per queue (per 1000 users) marks
+ * everyone seen since the last flush, instead of a Redis round trip per poll. Only a cache of the last
  * moment's sightings: a crash loses at most one flush period of presence, far below the minimum
  * grace of 30 s. `flushMs` 0 switches presence off (to measure what it costs; fans are then
  * dropped after their grace even while polling).
@@ -33,10 +33,9 @@ export function createPresenceRecorder(opts: {
     if (!pending.size) return;
     const batch = [...pending];
     pending.clear();
-    const at = Date.now();
     await Promise.all(
       batch.map(([queueId, users]) =>
-        opts.waitingRoom.markPresent(queueId, [...users], at).catch((error: Error) => opts.onError?.(error)),
+        opts.waitingRoom.markPresent(queueId, [...users]).catch((error: Error) => opts.onError?.(error)),
       ),
     );
   }

@@ -17,16 +17,17 @@ function loadLua(file: string): string {
 
 // One command per file, named `<name>-<number of keys>.lua` (the BullMQ convention).
 const SCRIPT_FILES = [
-  'join-11.lua',
+  'join-10.lua',
   'status-7.lua',
   'statuses-7.lua',
-  'remove-11.lua',
-  'tick-12.lua',
-  'place-11.lua',
-  'abandon-11.lua',
-  'configure-11.lua',
+  'remove-10.lua',
+  'tick-11.lua',
+  'place-10.lua',
+  'abandon-10.lua',
+  'present-1.lua',
+  'configure-10.lua',
   'figures-7.lua',
-  'sweep-6.lua',
+  'sweep-5.lua',
 ] as const;
 
 type Reply = number | string | Reply[];
@@ -40,6 +41,7 @@ export type WaitingRoomCommands = {
   wrTick: ScriptCommand;
   wrPlace: ScriptCommand;
   wrAbandon: ScriptCommand;
+  wrPresent: ScriptCommand;
   wrConfigure: ScriptCommand;
   wrFigures: ScriptCommand;
   wrSweep: ScriptCommand;

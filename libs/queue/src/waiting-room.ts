@@ -96,6 +96,9 @@ const ScriptFailure = {
 const UNKNOWN_QUEUE_TTL_MS = 5000;
 /** Tokens per `statuses` call: bounded work per script. */
 const STATUS_BATCH = 500;
+/** Fans the abandonment walk looks at per script call, and calls per tick (so 20,000 fans a tick). */
+const ABANDON_BATCH = 5000;
+const ABANDON_CALLS_PER_TICK = 4;
 
 /**
  * ETA of a waiting user, in seconds: `position / rate` where `rate` is the queue's measured
@@ -191,7 +194,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
   /** The keys of every script that changes a queue (see the scripts' headers), in order. */
   const writeKeys = (queueId: string) => {
     const k = keysOf(queueId);
-    return [k.settings, k.waiting, k.active, k.users, k.stats, k.seq, k.lobby, k.presence, k.draw, k.minute, k.seats];
+    return [k.settings, k.waiting, k.active, k.users, k.stats, k.seq, k.lobby, k.draw, k.minute, k.seats];
   };
   const readKeys = (queueId: string) => {
     const k = keysOf(queueId);
@@ -264,13 +267,13 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
     return redis.wrJoin(...writeKeys(queueId), userId, entry, lobby?.commitment ?? '', keysOf(queueId).events);
   }
 
-  async function dropAbandoned(queueId: string, limit = 5000) {
-    const [dropped, lookedAt, opened] = (await redis.wrAbandon(
+  async function dropAbandoned(queueId: string, limit = ABANDON_BATCH) {
+    const [dropped, lookedAt, opened, complete] = (await redis.wrAbandon(
       ...writeKeys(queueId),
       limit,
       keysOf(queueId).events,
     )) as number[];
-    return { dropped: dropped!, lookedAt: lookedAt!, opened: opened === 1 };
+    return { dropped: dropped!, lookedAt: lookedAt!, opened: opened === 1, complete: complete === 1 };
   }
 
   async function placeLobby(queueId: string, limit = 2000) {
@@ -467,20 +470,27 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
     },
 
     /**
-     * Marks users seen at `atMs` (polls and open streams, batched by the caller): one ZADD per
-     * 1000 users. Only users still waiting or in the lobby are touched (XX), never moved back (GT).
+     * Marks users seen now (polls and open streams, batched by the caller): one script call per
+     * 1000 users, touching only live tokens.
      */
-    async markPresent(queueId: string, userIds: string[], atMs = Date.now()): Promise<void> {
-      const key = keysOf(queueId).presence;
+    async markPresent(queueId: string, userIds: string[]): Promise<void> {
+      const users = keysOf(queueId).users;
       const writes: Promise<unknown>[] = [];
-      for (let i = 0; i < userIds.length; i += 1000) {
-        const args = userIds.slice(i, i + 1000).flatMap((userId) => [atMs, userId]);
-        writes.push(redis.zadd(key, 'XX', 'GT', ...args));
-      }
+      for (let i = 0; i < userIds.length; i += 1000) writes.push(redis.wrPresent(users, ...userIds.slice(i, i + 1000)));
       await Promise.all(writes);
     },
 
-    /** Drops up to `limit` fans absent for longer than abandonAfterSeconds; returns how many. */
+    /** When this user (with a live token) was last seen polling or streaming, in epoch ms (to the second). */
+    async lastSeen(queueId: string, userId: string): Promise<number | null> {
+      const value = await redis.hget(keysOf(queueId).users, userId);
+      const seen = value?.split(':')[2];
+      return seen ? parseInt(seen, 36) * 1000 : null;
+    },
+
+    /**
+     * Looks at up to `limit` fans of the abandonment walk (resumed where the last call stopped)
+     * and drops those absent for longer than abandonAfterSeconds; `complete` once a walk ended.
+     */
     dropAbandoned,
 
     /** Places up to `limit` fans of an opened lobby in line (in the drawn order). */
@@ -499,11 +509,11 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
       const started = Date.now();
       let abandoned = 0;
       let opened = false;
-      for (let round = 0; round < 20; round++) {
+      for (let call = 0; call < ABANDON_CALLS_PER_TICK; call++) {
         const step = await dropAbandoned(queueId, opts.abandonBatch);
         abandoned += step.dropped;
         opened ||= step.opened;
-        if (step.lookedAt < (opts.abandonBatch ?? 5000)) break;
+        if (step.complete) break;
       }
       const [admittedByTick, expired, drawing, openedByTick] = (await redis.wrTick(
         ...writeKeys(queueId),
@@ -536,7 +546,6 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
         k.stats,
         k.seq,
         k.marks,
-        k.presence,
         opts.tokenTtlSeconds * 1000,
         opts.batch ?? 1000,
       )) as number;

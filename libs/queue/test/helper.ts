@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { resolveTestServices } from '@concert/test-services';
 import { createRedis, createWaitingRoom, queueKeys, type RedisClient } from '../src/index.js';
 
@@ -6,7 +7,7 @@ type TapLike = { teardown(fn: () => unknown): void };
 
 /** Deletes every key under `prefix:` (clean-up after a test, never a request path). */
 async function deleteUnder(redis: RedisClient, prefix: string) {
-  const node = redis as import('ioredis').Redis;
+  const node = redis as Redis;
   let cursor = '0';
   do {
     const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);

@@ -16,7 +16,7 @@ local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], draw = KEYS[6],
   seats = KEYS[7],
 }
-if redis.call('HGET', Q.users, ARGV[1]) ~= ARGV[2] then return { 0 } end
+if not isToken(redis.call('HGET', Q.users, ARGV[1]), ARGV[2]) then return { 0 } end
 local now = nowMs()
 local where = describe(Q, readDraw(Q), ARGV[1], now)
 if where[1] == 0 then return { 0 } end

@@ -21,7 +21,7 @@ local draw = readDraw(Q)
 local result = queueView(Q, now)
 for i = 1, #ARGV, 2 do
   local where = { 0, 0, 0 }
-  if redis.call('HGET', Q.users, ARGV[i]) == ARGV[i + 1] then where = describe(Q, draw, ARGV[i], now) end
+  if isToken(redis.call('HGET', Q.users, ARGV[i]), ARGV[i + 1]) then where = describe(Q, draw, ARGV[i], now) end
   result[#result + 1] = where[1]
   result[#result + 1] = where[2]
   result[#result + 1] = where[3]

@@ -12,12 +12,13 @@
                       all scored 0, so Redis keeps them in the drawn order; entries of fans who left
                       are skipped when the lobby is placed (see includes/draw.lua)
     active    zset    userId scored by the epoch ms at which its active time ends
-    users     hash    userId -> tokenRef, the one live token of that user: "<tokenId>:<iat>",
-                      both in base 36 (shorter values keep a waiting user under 200 bytes)
-    presence  zset    userId (waiting or lobby) scored by when it was last seen (polls, streams)
+    users     hash    userId -> "<tokenId>:<iat>:<seen>", the one live token of that user (its
+                      tokenRef, "<tokenId>:<iat>") and when it was last seen (polls, streams; epoch
+                      seconds), all in base 36: presence costs a few bytes per fan, not an index
     stats     hash    totals: joined, admitted, expired, abandoned, revoked, left, openings;
                       lobby (fans in the lobby, not yet placed), rate (admissions per second,
-                      recent), soldOut (1/0, last seen by the tick), sweepSeq
+                      recent), soldOut (1/0, last seen by the tick), sweepSeq, walkScore and
+                      walkEntry (how far the abandonment walk has come through waiting and lobby)
     minute    hash    ring of 61 one-second buckets: (second % 61) -> "<second>:<admitted>"
     draw      hash    phase (lobby | drawing | open), seed, commitment, base, cursor, end,
                       openedAtMs, nextSeed, nextCommitment
@@ -56,20 +57,41 @@ local function count(Q, field, n)
   if n > 0 then redis.call('HINCRBY', Q.stats, field, n) end
 end
 
--- Members out of `zsetKey` and their users' live tokens gone (and their presence, when waiting).
-local function forgetUsers(Q, zsetKey, members, waiting)
+-- Members out of `zsetKey` and their users' live tokens gone.
+local function forgetUsers(Q, zsetKey, members)
   for i = 1, #members, SLICE do
     local slice = { unpack(members, i, math.min(i + SLICE - 1, #members)) }
     redis.call('ZREM', zsetKey, unpack(slice))
     redis.call('HDEL', Q.users, unpack(slice))
-    if waiting then redis.call('ZREM', Q.presence, unpack(slice)) end
   end
+end
+
+-- A users value is "<tokenRef>:<seen>": the token it names, and when its holder was last seen.
+local function tokenRefOf(value)
+  return string.match(value, '^([^:]*:[^:]*)')
+end
+
+local function seenOf(value)
+  local seen = string.match(value, '^[^:]*:[^:]*:(%w+)$')
+  return seen and tonumber(seen, 36) or 0
+end
+
+-- Whether a users value is the live token `ref`.
+local function isToken(value, ref)
+  return value ~= false and value ~= nil and tokenRefOf(value) == ref
+end
+
+-- Marks a live user seen at `now` (a write only when the second changed).
+local function markSeen(Q, userId, value, now)
+  local seen = base36(math.floor(now / 1000))
+  local ref = tokenRefOf(value)
+  if value ~= ref .. ':' .. seen then redis.call('HSET', Q.users, userId, ref .. ':' .. seen) end
 end
 
 -- Active tokens whose time is over stop being live: out of `active`, and their users' entries go.
 local function purgeExpired(Q, now, limit)
   local expired = redis.call('ZRANGEBYSCORE', Q.active, '-inf', now, 'LIMIT', 0, limit)
-  forgetUsers(Q, Q.active, expired, false)
+  forgetUsers(Q, Q.active, expired)
   count(Q, 'expired', #expired)
   return #expired
 end
@@ -196,7 +218,6 @@ local function admitWaiting(Q, now)
       args[#args + 1] = users[i]
     end
     redis.call('ZADD', Q.active, unpack(args))
-    redis.call('ZREM', Q.presence, unpack(users))
     admitted = admitted + #users
     room = room - #users
   end

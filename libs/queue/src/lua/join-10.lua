@@ -5,7 +5,7 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] presence  KEYS[9] draw  KEYS[10] minute  KEYS[11] seats
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
     ARGV[1] userId
     ARGV[2] lobby entry "<HMAC-SHA256(seed, userId), 32 bytes><userId>", or "" when not known
     ARGV[3] the commitment of the seed ARGV[2] was computed with, or ""
@@ -21,7 +21,7 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], presence = KEYS[8], draw = KEYS[9], minute = KEYS[10], seats = KEYS[11],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
 }
 local userId, entry, commitment, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
@@ -30,9 +30,10 @@ local now = nowMs()
 local changed = ensureOpened(Q, now) + purgeExpired(Q, now, 100)
 
 local isNew = 0
-local tokenRef = redis.call('HGET', Q.users, userId)
+local value = redis.call('HGET', Q.users, userId)
+local tokenRef = value and tokenRefOf(value)
 local draw = readDraw(Q)
-local where = tokenRef and describe(Q, draw, userId, now) or { 0, 0, 0 }
+local where = value and describe(Q, draw, userId, now) or { 0, 0, 0 }
 
 if where[1] == 0 then
   -- No live token (or one whose active time is over, not yet cleaned up): a new place.
@@ -40,14 +41,14 @@ if where[1] == 0 then
   if toLobby and (string.sub(entry, 33) ~= userId or commitment ~= redis.call('HGET', Q.draw, 'commitment')) then
     return -2 -- ScriptFailure.DRAW_UNKNOWN
   end
-  if tokenRef then
-    forgetUsers(Q, Q.active, { userId }, false)
+  if value then
+    forgetUsers(Q, Q.active, { userId })
     count(Q, 'expired', 1)
   end
   local seq = redis.call('INCR', Q.seq)
-  tokenRef = base36(seq) .. ':' .. base36(math.floor(now / 1000))
-  redis.call('HSET', Q.users, userId, tokenRef)
-  redis.call('ZADD', Q.presence, now, userId)
+  local second = base36(math.floor(now / 1000))
+  tokenRef = base36(seq) .. ':' .. second
+  redis.call('HSET', Q.users, userId, tokenRef .. ':' .. second) -- seen as it joins
   if toLobby then
     redis.call('ZADD', Q.lobby, 0, entry)
     redis.call('HINCRBY', Q.stats, 'lobby', 1)
@@ -59,7 +60,7 @@ if where[1] == 0 then
   where = describe(Q, draw, userId, now)
   isNew = 1
 elseif where[1] ~= 2 then
-  redis.call('ZADD', Q.presence, 'XX', 'GT', now, userId) -- coming back counts as presence
+  markSeen(Q, userId, value, now) -- coming back counts as presence
 end
 
 if changed > 0 then redis.call('PUBLISH', channel, 'join') end

@@ -1,12 +1,12 @@
 --[[
   One admission tick of one queue: open the lobby if its time has come, drop active tokens whose
   time is over, admit from the head of the line, and refresh the admission rate the ETA is
-  computed from. Tells whether the lobby is still being placed (see place-11.lua).
+  computed from. Tells whether the lobby is still being placed (see place-10.lua).
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] presence  KEYS[9] draw  KEYS[10] minute  KEYS[11] seats
-    KEYS[12] samples (list of "<ms>:<admitted total>", newest first)
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
+    KEYS[11] samples (list of "<ms>:<admitted total>", newest first)
     ARGV[1] most expired tokens to drop in this tick
     ARGV[2] events channel
   Output:
@@ -17,9 +17,9 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], presence = KEYS[8], draw = KEYS[9], minute = KEYS[10], seats = KEYS[11],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
 }
-local samplesKey, channel = KEYS[12], ARGV[2]
+local samplesKey, channel = KEYS[11], ARGV[2]
 if redis.call('EXISTS', Q.settings) == 0 then return { 0, 0, 0, 0 } end
 
 local now = nowMs()

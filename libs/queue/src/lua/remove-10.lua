@@ -5,7 +5,7 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] presence  KEYS[9] draw  KEYS[10] minute  KEYS[11] seats
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
     ARGV[1] userId
     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36, or "" for whichever token the user holds (revoke)
     ARGV[3] the total it counts in: left | revoked
@@ -18,19 +18,19 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], presence = KEYS[8], draw = KEYS[9], minute = KEYS[10], seats = KEYS[11],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
 }
 local userId, wanted, reason, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
-local tokenRef = redis.call('HGET', Q.users, userId)
-if not tokenRef or (wanted ~= '' and tokenRef ~= wanted) then return { 0, 0 } end
+local value = redis.call('HGET', Q.users, userId)
+if not value or (wanted ~= '' and not isToken(value, wanted)) then return { 0, 0 } end
 
 local now = nowMs()
 ensureOpened(Q, now)
 local where = describe(Q, readDraw(Q), userId, now)
 if where[1] == 0 then
   -- Its active time is over: not live, whatever the clean-up has not done yet.
-  forgetUsers(Q, Q.active, { userId }, false)
+  forgetUsers(Q, Q.active, { userId })
   count(Q, 'expired', 1)
   redis.call('PUBLISH', channel, 'expired')
   return { 0, 0 }
@@ -45,7 +45,6 @@ else
   redis.call('HINCRBY', Q.stats, 'lobby', -1)
 end
 redis.call('HDEL', Q.users, userId)
-redis.call('ZREM', Q.presence, userId)
 count(Q, reason, 1)
 
 local admitted = 0

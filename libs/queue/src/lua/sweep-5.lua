@@ -4,14 +4,14 @@
   "<ms>:<last arrival number>" (one a minute) tells which arrivals are older than the token TTL.
 
   Input:
-    KEYS[1] waiting   KEYS[2] users   KEYS[3] stats   KEYS[4] seq   KEYS[5] marks   KEYS[6] presence
+    KEYS[1] waiting   KEYS[2] users   KEYS[3] stats   KEYS[4] seq   KEYS[5] marks
     ARGV[1] token TTL in ms           ARGV[2] most tokens to forget in one call
   Output:
     number of tokens forgotten
 ]]
 --- @include "includes/admission"
 
-local Q = { waiting = KEYS[1], users = KEYS[2], stats = KEYS[3], presence = KEYS[6] }
+local Q = { waiting = KEYS[1], users = KEYS[2], stats = KEYS[3] }
 local seqKey, marksKey = KEYS[4], KEYS[5]
 local now = nowMs()
 
@@ -33,5 +33,5 @@ end
 redis.call('HSET', Q.stats, 'sweepSeq', cutoff)
 
 local stale = redis.call('ZRANGEBYSCORE', Q.waiting, '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
-forgetUsers(Q, Q.waiting, stale, true)
+forgetUsers(Q, Q.waiting, stale)
 return #stale
