@@ -482,9 +482,8 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
 
     /** When this user (with a live token) was last seen polling or streaming, in epoch ms (to the second). */
     async lastSeen(queueId: string, userId: string): Promise<number | null> {
-      const value = await redis.hget(keysOf(queueId).users, userId);
-      const seen = value?.split(':')[2];
-      return seen ? parseInt(seen, 36) * 1000 : null;
+      const [, issuedAt, since] = (await redis.hget(keysOf(queueId).users, userId))?.split(':') ?? [];
+      return issuedAt && since ? (parseInt(issuedAt, 36) + parseInt(since, 36)) * 1000 : null;
     },
 
     /**

@@ -46,9 +46,8 @@ if where[1] == 0 then
     count(Q, 'expired', 1)
   end
   local seq = redis.call('INCR', Q.seq)
-  local second = base36(math.floor(now / 1000))
-  tokenRef = base36(seq) .. ':' .. second
-  redis.call('HSET', Q.users, userId, tokenRef .. ':' .. second) -- seen as it joins
+  tokenRef = base36(seq) .. ':' .. base36(math.floor(now / 1000))
+  redis.call('HSET', Q.users, userId, tokenRef .. ':0') -- seen as it joins
   if toLobby then
     redis.call('ZADD', Q.lobby, 0, entry)
     redis.call('HINCRBY', Q.stats, 'lobby', 1)

@@ -13,8 +13,8 @@
                       are skipped when the lobby is placed (see includes/draw.lua)
     active    zset    userId scored by the epoch ms at which its active time ends
     users     hash    userId -> "<tokenId>:<iat>:<seen>", the one live token of that user (its
-                      tokenRef, "<tokenId>:<iat>") and when it was last seen (polls, streams; epoch
-                      seconds), all in base 36: presence costs a few bytes per fan, not an index
+                      tokenRef, "<tokenId>:<iat>") and when it was last seen (polls, streams;
+                      seconds after iat), all in base 36: presence costs a few bytes per fan
     stats     hash    totals: joined, admitted, expired, abandoned, revoked, left, openings;
                       lobby (fans in the lobby, not yet placed), rate (admissions per second,
                       recent), soldOut (1/0, last seen by the tick), sweepSeq, walkScore and
@@ -71,9 +71,12 @@ local function tokenRefOf(value)
   return string.match(value, '^([^:]*:[^:]*)')
 end
 
+-- When (epoch seconds) the holder was last seen; stored as seconds after the token's `iat`, which
+-- is shorter (a few bytes per fan add up over a million).
 local function seenOf(value)
-  local seen = string.match(value, '^[^:]*:[^:]*:(%w+)$')
-  return seen and tonumber(seen, 36) or 0
+  local iat, since = string.match(value, '^[^:]*:([^:]*):(%w+)$')
+  if not iat then return 0 end
+  return tonumber(iat, 36) + tonumber(since, 36)
 end
 
 -- Whether a users value is the live token `ref`.
@@ -81,11 +84,16 @@ local function isToken(value, ref)
   return value ~= false and value ~= nil and tokenRefOf(value) == ref
 end
 
+-- "<tokenRef>:<seen>" for a token seen at `now` (seconds after its iat, in base 36).
+local function seenValue(ref, now)
+  local iat = tonumber(string.match(ref, ':(%w+)$'), 36)
+  return ref .. ':' .. base36(math.max(math.floor(now / 1000) - iat, 0))
+end
+
 -- Marks a live user seen at `now` (a write only when the second changed).
 local function markSeen(Q, userId, value, now)
-  local seen = base36(math.floor(now / 1000))
-  local ref = tokenRefOf(value)
-  if value ~= ref .. ':' .. seen then redis.call('HSET', Q.users, userId, ref .. ':' .. seen) end
+  local updated = seenValue(tokenRefOf(value), now)
+  if value ~= updated then redis.call('HSET', Q.users, userId, updated) end
 end
 
 -- Active tokens whose time is over stop being live: out of `active`, and their users' entries go.
