@@ -12,8 +12,9 @@ import { log, startBenchSystem, type ScenarioReport } from './system.js';
 import { frontDoorScenarios } from './scenarios/front-door.js';
 import { bookingScenarios } from './scenarios/booking.js';
 import { redisScenarios } from './scenarios/redis.js';
+import { waitingRoomScenarios } from './scenarios/waiting-room.js';
 
-const GROUPS = [frontDoorScenarios, bookingScenarios, redisScenarios];
+const GROUPS = [frontDoorScenarios, bookingScenarios, redisScenarios, waitingRoomScenarios];
 
 const quick = process.argv.includes('--quick');
 const system = await startBenchSystem({ quick });
