@@ -45,12 +45,13 @@ export type QueueTotals = {
   abandoned: number;
   revoked: number;
   left: number;
+  paid: number;
   openings: number;
 };
-const TOTALS = ['joined', 'admitted', 'expired', 'abandoned', 'revoked', 'left', 'openings'] as const;
+const TOTALS = ['joined', 'admitted', 'expired', 'abandoned', 'revoked', 'left', 'paid', 'openings'] as const;
 
-/** Why a token ended, for the totals: its holder left (or paid), or an operator revoked it. */
-export type RemovalReason = 'left' | 'revoked';
+/** Why a token ended, for the totals: its holder left, paid (booking says so), or was revoked. */
+export type RemovalReason = 'left' | 'paid' | 'revoked';
 
 /** What a placement needs besides the user's own state (see queueView in includes/admission.lua). */
 type QueueView = {
@@ -439,8 +440,8 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
     },
 
     /**
-     * Ends a live token (left, or paid) and frees its place; a freed active slot goes to the head
-     * of the line at once. `removed` is false when the token was not live.
+     * Ends a live token (left, or paid: pass `'paid'` to count it so) and frees its place; a freed
+     * active slot goes to the head of the line at once. `removed` is false when the token was not live.
      */
     async remove(
       queueId: string,

@@ -104,6 +104,7 @@ t.test('every admission is counted once, whatever makes it: join, leave, tick', 
     abandoned: 0,
     revoked: 0,
     left: 1,
+    paid: 0,
     openings: 0,
   });
   t.equal((await room.figures('count'))!.admittedTotal, 4);

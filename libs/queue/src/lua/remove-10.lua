@@ -8,7 +8,7 @@
     KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
     ARGV[1] userId
     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36, or "" for whichever token the user holds (revoke)
-    ARGV[3] the total it counts in: left | revoked
+    ARGV[3] the total it counts in: left | paid | revoked
     ARGV[4] events channel
   Output:
     { removed (1, or 0 when the token was not live), admitted }

@@ -15,7 +15,7 @@
     users     hash    userId -> "<tokenId>:<iat>:<seen>", the one live token of that user (its
                       tokenRef, "<tokenId>:<iat>") and when it was last seen (polls, streams;
                       seconds after iat), all in base 36: presence costs a few bytes per fan
-    stats     hash    totals: joined, admitted, expired, abandoned, revoked, left, openings;
+    stats     hash    totals: joined, admitted, expired, abandoned, revoked, left, paid, openings;
                       lobby (fans in the lobby, not yet placed), rate (admissions per second,
                       recent), soldOut (1/0, last seen by the tick), sweepSeq, walkScore and
                       walkEntry (how far the abandonment walk has come through waiting and lobby)
