@@ -8,12 +8,31 @@ import type { Config } from '@concert/config';
 export const BODY_LIMIT_BYTES = 16 * 1024;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** How a request is logged: the default fields, with a token given in the query redacted. */
+export function serializeRequest(request: {
+  method: string;
+  url: string;
+  hostname?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  return {
+    method: request.method,
+    url: request.url.replace(/([?&]access_token=)[^&]*/g, '$1[Redacted]'),
+    hostname: request.hostname,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** pino options shared by every process: service name, level, secrets redacted, optional pretty output. */
 function loggerOptions(config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY'>, serviceName: string) {
   return {
     name: serviceName,
     level: config.LOG_LEVEL,
     redact: ['req.headers.authorization', 'req.headers["user-token"]', 'req.headers["x-admin-key"]'],
+    // Event streams take the token in the query (browsers' EventSource): never log it.
+    serializers: { req: serializeRequest },
     ...(config.LOG_PRETTY
       ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }
       : {}),
