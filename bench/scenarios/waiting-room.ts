@@ -65,15 +65,16 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
     // Alternating, so that neither gets the quieter moment of the machine.
     type Run = Awaited<ReturnType<typeof system.measure>>;
     const runs: { plain: Run[]; presence: Run[] } = { plain: [], presence: [] };
-    for (let round = 0; round < 2; round++) {
+    const seconds = Math.max(system.seconds, 5);
+    for (let round = 0; round < 3; round++) {
       runs.plain.push(
         await system.measure(`poll, presence off (round ${round + 1})`, [pidOf(plain)], () =>
-          load({ url: plainUrl, connections: system.connections, durationSeconds: system.seconds, next: pollOf }),
+          load({ url: plainUrl, connections: system.connections, durationSeconds: seconds, next: pollOf }),
         ),
       );
       runs.presence.push(
         await system.measure(`poll, presence batched (round ${round + 1})`, [pidOf(withPresence)], () =>
-          load({ url: presenceUrl, connections: system.connections, durationSeconds: system.seconds, next: pollOf }),
+          load({ url: presenceUrl, connections: system.connections, durationSeconds: seconds, next: pollOf }),
         ),
       );
     }
@@ -107,7 +108,7 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
         const userId = `eta-${system.runId}-${i}`;
         const joined = (await room.join(queueId, userId))!;
         const ref = { userId, tokenId: joined.tokenId, issuedAt: joined.issuedAt };
-        const fan: Fan = { joinedAt: Date.now(), eta: joined.etaSeconds ?? 0, measured: Date.now() - started > 10_000 };
+        const fan: Fan = { joinedAt: Date.now(), eta: joined.etaSeconds ?? 0, measured: Date.now() - started > 5000 };
         fans.push(fan);
         let status: string = joined.status;
         while (status === 'WAITING') {
@@ -136,7 +137,7 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
       `ETA at join vs the real wait, ${served.length} fans through a line of 20 active (arriving 30/s, leaving ` +
         `after 0.5–1.5 s): median wait ${median(waits).toFixed(1)} s, median absolute error ` +
         `${median(errors).toFixed(1)} s overall, ${median(laterErrors).toFixed(1)} s for the ${later.length} who ` +
-        `joined once the rate had been measured (> 10 s in)`,
+        `joined once the rate had been measured (> 5 s in)`,
     );
   }
 
@@ -148,7 +149,8 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
     const tokens = await system.joinMany(queueId, streams, 'sse');
     const gatewayPid = system.pidsOf('gateway')[0]!;
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-    type Stream = { events: number; lastEventAt: number; close: () => void };
+    /** `events` so far; `markedAt`: the time of the first event after `mark` was set. */
+    type Stream = { events: number; mark: number; markedAt: number; close: () => void };
     const open: Stream[] = [];
     const rssBefore = rssOf(gatewayPid);
     const openStarted = performance.now();
@@ -160,14 +162,14 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
           const url = new URL(`${system.gateway}/queues/${queueId}/tokens/me/events`);
           const req = request(url, { agent, headers: bearer(tokens[i]!) }, (res) => {
             if (res.statusCode !== 200) return reject(new Error(`stream ${i}: ${res.statusCode}`));
-            const stream: Stream = { events: 0, lastEventAt: 0, close: () => req.destroy() };
+            const stream: Stream = { events: 0, mark: Infinity, markedAt: 0, close: () => req.destroy() };
             open.push(stream);
             res.setEncoding('utf8');
             res.on('data', (chunk: string) => {
               const events = chunk.split('event: ').length - 1;
               if (!events) return;
               stream.events += events;
-              stream.lastEventAt = performance.now();
+              if (stream.events > stream.mark && !stream.markedAt) stream.markedAt = performance.now();
               resolve();
             });
             res.on('error', () => {});
@@ -190,14 +192,14 @@ export async function waitingRoomScenarios(system: BenchSystem): Promise<Scenari
     subscriber.on('message', () => {
       publishedAt ||= performance.now();
     });
-    const before = open.map((stream) => stream.events);
+    for (const stream of open) stream.mark = stream.events;
     await system.redis.hset(queueKeys(system.prefix, queueId).settings, 'maxActive', 1001);
     const { admitted } = await system.room.tick(queueId);
+    // Everybody but the fan who was active already (nothing changed for them) is told.
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && open.some((stream, i) => stream.events === before[i])) await sleep(20);
-    const told = open.filter((stream, i) => stream.events > before[i]!);
-    const lastTold = Math.max(...told.map((stream) => stream.lastEventAt));
-    const waveMs = lastTold - publishedAt;
+    while (Date.now() < deadline && open.filter((stream) => stream.markedAt).length < open.length - 1) await sleep(20);
+    const told = open.filter((stream) => stream.markedAt);
+    const waveMs = Math.max(...told.map((stream) => stream.markedAt)) - publishedAt;
     for (const stream of open) stream.close();
     await subscriber.quit();
     agent.destroy();
