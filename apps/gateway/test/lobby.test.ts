@@ -57,7 +57,11 @@ t.test('a lobby with a verifiable draw, its seed kept in PostgreSQL', async (t) 
   const order = drawOrder(after.shuffleSeed, fans);
   const placements = await Promise.all(
     order.map(async (userId) => {
-      const response = await app.inject({ method: 'GET', url: '/queues/tour/tokens/me', headers: bearer(tokens.get(userId)!) });
+      const response = await app.inject({
+        method: 'GET',
+        url: '/queues/tour/tokens/me',
+        headers: bearer(tokens.get(userId)!),
+      });
       return response.json();
     }),
   );

@@ -137,7 +137,8 @@ export function createPlacementHub(opts: {
   const sweeper = setInterval(
     () => {
       const now = Date.now();
-      for (const queue of queues.values()) if (now - Math.max(queue.lastRunAt, queue.createdAt) >= refreshEveryMs) schedule(queue);
+      for (const queue of queues.values())
+        if (now - Math.max(queue.lastRunAt, queue.createdAt) >= refreshEveryMs) schedule(queue);
     },
     Math.min(refreshEveryMs, 1000),
   );

@@ -37,7 +37,9 @@ t.test('the opening happens exactly once, whoever runs first, and the line is th
 
   const lobby = Array.from({ length: 40 }, (_, i) => `lobby-${i}`);
   const joined = new Map(
-    await Promise.all(lobby.map(async (userId, i) => [userId, (await gateways[i % 2]!.join('draw', userId))!] as const)),
+    await Promise.all(
+      lobby.map(async (userId, i) => [userId, (await gateways[i % 2]!.join('draw', userId))!] as const),
+    ),
   );
   // Some leave the lobby (one of them comes back), one is revoked: none of them is drawn twice or at all.
   for (const userId of ['lobby-1', 'lobby-2', 'lobby-3']) await room.remove('draw', refOf(userId, joined.get(userId)!));
@@ -100,7 +102,11 @@ t.test('the lobby is placed in bounded steps; meanwhile nobody who came later is
 
   const late = (await room.join('steps', 'late'))!; // the first script after opensAt: it opens the lobby
   t.equal((await room.totals('steps')).openings, 1, 'a join opened the lobby');
-  t.match(late, { status: 'WAITING', position: 51, queueStatus: 'OPEN' }, 'room for 100, yet behind the 50 of the lobby');
+  t.match(
+    late,
+    { status: 'WAITING', position: 51, queueStatus: 'OPEN' },
+    'room for 100, yet behind the 50 of the lobby',
+  );
   const lobbyFan = await room.status('steps', refOf('fan-0', lobby.get('fan-0')!));
   t.match(lobbyFan, { status: 'WAITING', position: null, etaSeconds: 0 }, 'not placed yet: still in the lobby');
 
@@ -195,7 +201,11 @@ t.test('a new opening asked for while a lobby is being placed starts once it is 
     drawSeed: seed,
   });
   const meanwhile = (await room.join('next', 'meanwhile'))!;
-  t.match(meanwhile, { status: 'WAITING', position: 20, queueStatus: 'LOBBY' }, 'behind the old lobby, before the new one');
+  t.match(
+    meanwhile,
+    { status: 'WAITING', position: 20, queueStatus: 'LOBBY' },
+    'behind the old lobby, before the new one',
+  );
   while ((await room.placeLobby('next', 5)).remaining > 0);
   const figures = (await room.figures('next'))!;
   t.match(figures, { queueStatus: 'LOBBY', shuffleCommitment: sha256(seed), shuffleSeed: null, waiting: 20 });
