@@ -13,8 +13,9 @@ import { frontDoorScenarios } from './scenarios/front-door.js';
 import { bookingScenarios } from './scenarios/booking.js';
 import { bookingV2Scenarios } from './scenarios/booking-v2.js';
 import { redisScenarios } from './scenarios/redis.js';
+import { waitingRoomScenarios } from './scenarios/waiting-room.js';
 
-const GROUPS = [frontDoorScenarios, bookingScenarios, bookingV2Scenarios, redisScenarios];
+const GROUPS = [frontDoorScenarios, bookingScenarios, bookingV2Scenarios, redisScenarios, waitingRoomScenarios];
 
 const quick = process.argv.includes('--quick');
 const system = await startBenchSystem({ quick });

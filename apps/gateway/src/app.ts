@@ -4,7 +4,8 @@ import { checkAll, requireSettings, type Config } from '@concert/config';
 import { docsPlugin, errorHandlerPlugin, frontDoorPlugin, healthPlugin, metricsPlugin } from '@concert/http';
 import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { gatewayTokensOptions, tokensPlugin } from '@concert/tokens';
-import { databasePlugin, findQueueSettings } from '@concert/db';
+import { databasePlugin, findQueueDrawSeed, findQueueSettings } from '@concert/db';
+import { eventStreamsPlugin } from './plugins/event-streams.js';
 import queueRoutes from './routes/queues.js';
 import adminRoutes from './routes/admin.js';
 import keyRoutes from './routes/keys.js';
@@ -72,8 +73,12 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
   });
   await app.register(
     waitingRoomFastifyPlugin,
-    waitingRoomOptions(config, (queueId) => findQueueSettings(app.sql, queueId)),
+    waitingRoomOptions(config, async (queueId) => {
+      const settings = await findQueueSettings(app.sql, queueId);
+      return settings && { ...settings, drawSeed: await findQueueDrawSeed(app.sql, queueId) };
+    }),
   );
+  await app.register(eventStreamsPlugin, { config });
   await app.register(frontDoorPlugin, {
     corsOrigins: config.CORS_ORIGINS,
     redis: app.redis,

@@ -1,4 +1,5 @@
 import type { Test } from 'tap';
+import type { Config } from '@concert/config';
 import { createServer } from '@concert/http';
 import { createGatewayClient } from '@concert/contract';
 import { setupTestContext, TEST_ADMIN_KEY } from '@concert/testing';
@@ -26,6 +27,16 @@ export async function buildGateway(t: Test, env: Record<string, string | number>
   const client = async () => createGatewayClient(await app.listen({ port: 0, host: '127.0.0.1' }));
 
   return { app, ...context, asUser, join, client };
+}
+
+/** Another gateway instance on the same database and Redis (as in production, behind a balancer). */
+export async function startGateway(t: Test, config: Config) {
+  const app = createServer(config, 'gateway', process.env.TEST_LOG ? {} : { logger: false });
+  await app.register(gateway, { config });
+  await app.ready();
+  t.teardown(() => app.close());
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url, client: createGatewayClient(url) };
 }
 
 export const admin = { 'x-admin-key': TEST_ADMIN_KEY };

@@ -1,17 +1,33 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-/** The worker's own figures, on its app's registry. */
+/**
+ * The worker's own figures, on its app's registry: what this process's ticks did. A queue's
+ * totals whatever did them (joins, leaves and payments admit too) are counted by the scripts in
+ * Redis: `waitingRoom.totals(queueId)`.
+ */
 export function createWorkerMetrics(registry: Registry) {
   return {
     admitted: new Counter({
       name: 'worker_admitted_total',
-      help: 'Tokens admitted from the line',
+      help: "Tokens admitted by this worker's ticks (the queue's total: the waiting room's totals)",
       labelNames: ['queue'],
       registers: [registry],
     }),
     expiredTokens: new Counter({
       name: 'worker_expired_tokens_total',
-      help: 'Active tokens whose time ran out',
+      help: 'Active tokens whose time ran out, dropped by this worker',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    abandoned: new Counter({
+      name: 'worker_abandoned_total',
+      help: 'Waiting or lobby fans dropped by this worker for absence (no poll, no open stream)',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    lobbyPlaced: new Counter({
+      name: 'worker_lobby_placed_total',
+      help: 'Lobby fans put in line in the drawn order by this worker',
       labelNames: ['queue'],
       registers: [registry],
     }),

@@ -194,10 +194,18 @@ t.test('after a scripted journey, each process exports the figures of what happe
     const api = await fetch(`${workerUrl}/admin/jobs/api/job-schedulers`, { headers: { authorization: basic } });
     t.equal(api.status, 200, 'the admin key as a Basic password works too');
     const { schedulers } = (await api.json()) as { schedulers: { name?: string; queueName: string }[] };
-    t.equal(schedulers.length, 4, 'four job schedulers');
+    const jobs = [
+      'admit-queues',
+      'release-holds',
+      'sweep-tokens',
+      'forget-idempotency-records',
+      'apply-outbox',
+      'reconcile-seats-left',
+    ];
+    t.equal(schedulers.length, jobs.length, `${jobs.length} job schedulers`);
     t.ok(schedulers.every((scheduler) => scheduler.queueName === 'concert-jobs'));
     const text = JSON.stringify(schedulers);
-    for (const job of ['admit-queues', 'release-holds', 'sweep-tokens', 'forget-idempotency-records']) {
+    for (const job of jobs) {
       t.match(text, job, `scheduler ${job} is on the board`);
     }
   });

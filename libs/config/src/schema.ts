@@ -110,6 +110,13 @@ export const configSchema = Type.Object({
   BOOKING_WRITE_RATE_LIMIT_PER_MINUTE: perMinute(120),
   /** Shed load (503) when the event loop lags more than this; 0 switches it off. */
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1000 }),
+  /**
+   * How often a gateway writes down who polled or streamed (one ZADD per queue, not one per poll);
+   * well below the 30 s minimum grace. 0 switches presence off: only to measure what it costs.
+   */
+  PRESENCE_FLUSH_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
+  /** Event streams one gateway instance holds open at most; beyond, 503 (clients fall back to polls). */
+  EVENT_STREAMS_PER_INSTANCE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 20_000 }),
 
   ADMIT_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   RELEASE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),

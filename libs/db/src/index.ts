@@ -10,5 +10,6 @@ export {
   queueDefaultsOf,
   type QueueDefaults,
 } from './queue-settings.js';
+export { settleQueueDraw, findQueueDrawSeed } from './queue-draw.js';
 export { databasePlugin } from './plugin.js';
 export type * from './generated/prisma/client.js';

@@ -38,9 +38,11 @@ t.test('every model round-trips through the generated client', async (t) => {
       abandonAfterSeconds: 300,
       opensAt: new Date(),
       maxActivePerSeat: 1.5,
+      drawSeed: 'ab'.repeat(32),
+      drawOpensAt: new Date(),
     },
   });
-  t.match(queue, { paused: false, admitPerMinute: null, maxActivePerSeat: 1.5 });
+  t.match(queue, { paused: false, admitPerMinute: null, maxActivePerSeat: 1.5, drawSeed: 'ab'.repeat(32) });
   await t.rejects(
     db.concert.create({ data: { title: 'T', queueId: 'no-such-queue' } }),
     "a concert's queue must be a stored queue",

@@ -3,6 +3,28 @@ import { LogController, type FastifyReply, type FastifyRequest, type FastifyServ
 import { trace } from '@opentelemetry/api';
 import type { Config } from '@concert/config';
 
+/** A URL as it may be logged: a token given in the query (event streams) is redacted. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/g, '$1[Redacted]');
+}
+
+/** How a request is logged: pino's usual fields, the URL redacted. */
+export function serializeRequest(request: {
+  method: string;
+  url: string;
+  hostname?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  return {
+    method: request.method,
+    url: redactUrl(request.url),
+    hostname: request.hostname,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** W3C Trace Context: version-traceId-parentId-flags, lower-case hex; all-zero ids are invalid. */
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
@@ -45,15 +67,16 @@ class OneLinePerRequest extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
     if (this.isLogDisabled(request)) return;
     const ms = reply.elapsedTime;
+    const url = redactUrl(request.url);
     const fields = {
       method: request.method,
-      url: request.url,
+      url,
       route: request.routeOptions.url,
       statusCode: reply.statusCode,
       ms: Math.round(ms * 10) / 10,
       ...(error ? { err: { message: error.message } } : {}),
     };
-    reply.log.info(fields, `${request.method} ${request.url} ${reply.statusCode} ${ms.toFixed(1)}ms`);
+    reply.log.info(fields, `${request.method} ${url} ${reply.statusCode} ${ms.toFixed(1)}ms`);
   }
 }
 
@@ -71,6 +94,8 @@ export function loggingOptions(
       name: serviceName,
       level: config.LOG_LEVEL,
       redact: ['req.headers.authorization', 'req.headers["user-token"]', 'req.headers["x-admin-key"]'],
+      // Event streams take the token in the query (browsers' EventSource): never log it.
+      serializers: { req: serializeRequest },
       ...(config.LOG_PRETTY
         ? {
             transport: {

@@ -85,3 +85,15 @@ t.test('readiness reports each dependency and answers 503 when one is down or ha
   t.same(ready.json(), { status: 'unavailable', checks: { up: 'up', down: 'down' } });
   t.equal((await app.inject({ method: 'GET', url: '/health/live' })).statusCode, 200);
 });
+
+t.test('a queue token in the query (event streams) never reaches the logs', async (t) => {
+  const { serializeRequest, redactUrl } = await import('../src/logging.js');
+  const logged = serializeRequest({
+    method: 'GET',
+    url: '/queues/q/tokens/me/events?access_token=a.b.c&x=1',
+    ip: '::1',
+  });
+  t.equal(logged.url, '/queues/q/tokens/me/events?access_token=[Redacted]&x=1');
+  t.equal(serializeRequest({ method: 'GET', url: '/queues/q?x=1' }).url, '/queues/q?x=1');
+  t.equal(redactUrl('/e?x=1&access_token=a.b.c'), '/e?x=1&access_token=[Redacted]', 'the one-line request log too');
+});

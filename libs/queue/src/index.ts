@@ -5,13 +5,20 @@ export {
   pollAfterSeconds,
   type WaitingRoom,
   type QueueSettings,
+  type StoredQueueSettings,
   type QueueSettingsLoader,
   type QueueFigures,
+  type QueueOverviewFigures,
+  type QueueTotals,
+  type RemovalReason,
   type Placement,
   type JoinResult,
   type TokenRef,
   type TokenStatus,
 } from './waiting-room.js';
+export { newDrawSeed, drawCommitment, drawKey, drawOrder } from './draw.js';
+export { createPresenceRecorder, type PresenceRecorder } from './presence.js';
+export { createPlacementHub, type PlacementHub, type PlacementSource } from './placement-hub.js';
 export { createRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { QueueErrors, type QueueErrorCode } from './errors.js';
 export { issueQueueToken } from './issue-token.js';

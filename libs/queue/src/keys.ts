@@ -13,12 +13,20 @@ export function queueKeys(prefix: string, queueId: string) {
     seq: `${base}:seq`,
     samples: `${base}:samples`,
     marks: `${base}:marks`,
+    /** Fans who joined before `opensAt`, until the opening puts them in line in the drawn order. */
+    lobby: `${base}:lobby`,
+    /** The lobby draw: its seed, commitment and progress. Never restored over by settings. */
+    draw: `${base}:draw`,
+    /** Admissions per second over the last minute (a ring of 61 one-second buckets). */
+    minute: `${base}:minute`,
     /**
      * Hash kept by booking: `left` = seats of the queue's concert (future dates) neither sold nor
      * held, `held` = seats in live holds. The waiting room reads it for inventory-aware admission
      * and SOLD_OUT.
      */
     seats: `${base}:seats`,
+    /** Pub/sub channel (not a key): a message whenever placements in this queue may have changed. */
+    events: `${base}:events`,
   };
 }
 

@@ -8,30 +8,40 @@ const INCLUDE = /^--- @include "([\w/-]+)"$/m;
 function loadLua(file: string): string {
   let source = readFileSync(new URL(file, LUA_DIR), 'utf8');
   for (let match = INCLUDE.exec(source); match; match = INCLUDE.exec(source)) {
-    source = source.replace(match[0], loadLua(`${match[1]}.lua`));
+    const snippet = loadLua(`${match[1]}.lua`);
+    // A function, so that `$'` and the like in Lua patterns are not taken as replacement patterns.
+    source = source.replace(match[0], () => snippet);
   }
   return source;
 }
 
 // One command per file, named `<name>-<number of keys>.lua` (the BullMQ convention).
 const SCRIPT_FILES = [
-  'join-6.lua',
-  'status-5.lua',
-  'remove-6.lua',
-  'tick-7.lua',
-  'configure-1.lua',
-  'figures-3.lua',
+  'join-10.lua',
+  'status-7.lua',
+  'statuses-7.lua',
+  'remove-10.lua',
+  'tick-11.lua',
+  'place-10.lua',
+  'abandon-10.lua',
+  'present-1.lua',
+  'configure-10.lua',
+  'figures-7.lua',
   'sweep-5.lua',
 ] as const;
 
 type Reply = number | string | Reply[];
-type ScriptCommand = (...keysAndArgs: (string | number)[]) => Promise<Reply>;
+type ScriptCommand = (...keysAndArgs: (string | number | Buffer)[]) => Promise<Reply>;
 
 export type WaitingRoomCommands = {
   wrJoin: ScriptCommand;
   wrStatus: ScriptCommand;
+  wrStatuses: ScriptCommand;
   wrRemove: ScriptCommand;
   wrTick: ScriptCommand;
+  wrPlace: ScriptCommand;
+  wrAbandon: ScriptCommand;
+  wrPresent: ScriptCommand;
   wrConfigure: ScriptCommand;
   wrFigures: ScriptCommand;
   wrSweep: ScriptCommand;

@@ -7,11 +7,23 @@ import type {
 import type { RedisClient } from './redis.js';
 import { queueKeys, queueRegistryKey } from './keys.js';
 import { defineWaitingRoomCommands } from './scripts.js';
+import { drawCommitment, drawKey, newDrawSeed } from './draw.js';
 
 /** A queue's settings (the contract's, without the id). */
 export type QueueSettings = Omit<QueueSettingsView, 'queueId'>;
+/**
+ * Settings as stored durably, with the lobby draw's seed when an opening is (or was) set: the
+ * seed survives a Redis loss, so the commitment published before the opening stays true.
+ */
+export type StoredQueueSettings = QueueSettings & { drawSeed?: string | null };
 /** A queue's public figures (the contract's, without the id). */
 export type QueueFigures = Omit<QueueFiguresView, 'queueId'>;
+/** Figures only operators see, besides the public ones. */
+export type QueueOverviewFigures = QueueFigures & {
+  seatsLeft: number | null;
+  admittedTotal: number;
+  abandonedTotal: number;
+};
 export type TokenStatus = 'WAITING' | 'ACTIVE';
 
 /** Where a live token stands (the contract's Placement, less the queue id). */
@@ -23,80 +35,156 @@ export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 export type JoinResult = Placement & { tokenId: string; issuedAt: number; isNew: boolean };
 
 /** Reads a queue's durable settings (PostgreSQL), to restore a queue Redis has lost. */
-export type QueueSettingsLoader = (queueId: string) => Promise<QueueSettings | null>;
+export type QueueSettingsLoader = (queueId: string) => Promise<StoredQueueSettings | null>;
 
-const STATUS: Record<number, TokenStatus> = { 1: 'WAITING', 2: 'ACTIVE' };
+/** Totals of one queue since it was created, counted by the scripts whatever made them happen. */
+export type QueueTotals = {
+  joined: number;
+  admitted: number;
+  expired: number;
+  abandoned: number;
+  revoked: number;
+  left: number;
+  paid: number;
+  openings: number;
+};
+const TOTALS = ['joined', 'admitted', 'expired', 'abandoned', 'revoked', 'left', 'paid', 'openings'] as const;
+
+/** Why a token ended, for the totals: its holder left, paid (booking says so), or was revoked. */
+export type RemovalReason = 'left' | 'paid' | 'revoked';
+
+/** What a placement needs besides the user's own state (see queueView in includes/admission.lua). */
+type QueueView = {
+  queueStatus: QueueStatus;
+  maxActive: number;
+  /** maxActive, or fewer when the seat cap is lower. */
+  activeCap: number;
+  activeTtlSeconds: number;
+  admissionsPerSecond: number;
+  opensAtMs: number | null;
+  abandonAfterSeconds: number;
+  admitPerMinute: number | null;
+};
+const QUEUE_VIEW_LENGTH = 8;
+
+function queueViewOf(values: unknown[]): QueueView {
+  const [queueStatus, maxActive, activeCap, activeTtlSeconds, rate, opensAtMs, abandonAfterSeconds, admitPerMinute] =
+    values as [QueueStatus, number, number, number, string, number, number, number];
+  return {
+    queueStatus,
+    maxActive,
+    activeCap,
+    activeTtlSeconds,
+    admissionsPerSecond: Number(rate),
+    opensAtMs: opensAtMs >= 0 ? opensAtMs : null,
+    abandonAfterSeconds,
+    admitPerMinute: admitPerMinute > 0 ? admitPerMinute : null,
+  };
+}
+
+/** Per-user states the scripts return. */
+const State = { GONE: 0, WAITING: 1, ACTIVE: 2, LOBBY: 3 } as const;
 
 /** Failures the scripts return as negative integers (the BullMQ convention), named once here. */
 const ScriptFailure = {
   /** join, figures: the queue has no settings in Redis (never configured, or Redis lost it). */
   QUEUE_NOT_FOUND: -1,
+  /** join: the user goes to the lobby, and the lobby entry sent was missing or of another seed. */
+  DRAW_UNKNOWN: -2,
 } as const;
 
 /** How long "no such queue" is remembered per process, so unknown ids cannot hammer PostgreSQL. */
 const UNKNOWN_QUEUE_TTL_MS = 5000;
+/** Tokens per `statuses` call: bounded work per script. */
+const STATUS_BATCH = 500;
+/** Fans the abandonment walk looks at per script call, and calls per tick (so 20,000 fans a tick). */
+const ABANDON_BATCH = 5000;
+const ABANDON_CALLS_PER_TICK = 4;
 
 /**
  * ETA of a waiting user, in seconds: `position / rate` where `rate` is the queue's measured
- * admissions per second over the last minute (kept by the worker's tick). Before there is any
- * history, the line moves at worst one `maxActive`-sized batch per `activeTtlSeconds`:
- * `ceil(position / maxActive) * activeTtlSeconds`.
+ * admissions per second over the last minute (kept by the worker's tick). Before there is any,
+ * the line moves at worst one batch of `maxActive` (or the seat cap) per `activeTtlSeconds`, and
+ * never faster than `admitPerMinute`.
  */
 export function estimateWaitSeconds(
   position: number,
-  queue: { maxActive: number; activeTtlSeconds: number; admissionsPerSecond: number },
+  queue: { maxActive: number; activeTtlSeconds: number; admissionsPerSecond: number; admitPerMinute?: number | null },
 ): number {
   if (queue.admissionsPerSecond > 0) return Math.ceil(position / queue.admissionsPerSecond);
-  return Math.ceil(position / Math.max(queue.maxActive, 1)) * queue.activeTtlSeconds;
+  const byCapacity = Math.ceil(position / Math.max(queue.maxActive, 1)) * queue.activeTtlSeconds;
+  const byRate = queue.admitPerMinute ? Math.ceil((position * 60) / queue.admitPerMinute) : 0;
+  return Math.max(byCapacity, byRate);
 }
 
 /**
- * When a fan should ask again: every couple of seconds near the front, up to 30 s far back
- * (a tenth of the expected wait), so a long line does not poll as hard as a short one.
+ * When a fan should ask again: every second or two near the front, up to 30 s far back (a tenth
+ * of the expected wait); in the lobby, at the opening; never so late that a fan who follows it
+ * would be dropped as absent (a third of `abandonAfterSeconds` at most).
  */
-export function pollAfterSeconds(placement: { status: TokenStatus; etaSeconds: number | null }): number {
-  if (placement.status === 'ACTIVE') return 30;
-  return Math.min(30, Math.max(2, Math.ceil((placement.etaSeconds ?? 0) / 10)));
+export function pollAfterSeconds(
+  placement: Pick<Placement, 'status' | 'position' | 'etaSeconds' | 'queueStatus'>,
+  abandonAfterSeconds = 300,
+): number {
+  const longest = Math.max(1, Math.min(30, Math.floor(abandonAfterSeconds / 3)));
+  const clamp = (seconds: number) => Math.max(1, Math.min(longest, seconds));
+  if (placement.status === 'ACTIVE') return longest;
+  if (placement.position === null) return clamp(placement.etaSeconds ?? 1); // the lobby: until the opening
+  if (placement.queueStatus === 'PAUSED' || placement.queueStatus === 'SOLD_OUT') return longest;
+  if (placement.position <= 5) return 1;
+  return clamp(Math.max(2, Math.ceil((placement.etaSeconds ?? 0) / 10)));
 }
 
-function placement(state: number, position: number, activeUntilMs: number, eta: unknown[]): Placement {
-  const status = STATUS[state]!;
-  const [maxActive, activeTtlSeconds, rate, paused] = eta as [number, number, string, number];
-  const queueStatus: QueueStatus = paused === 1 ? 'PAUSED' : 'OPEN';
-  if (status === 'ACTIVE') {
-    return {
-      status,
+function toPlacement(state: number, position: number, activeUntilMs: number, view: QueueView, now: number): Placement {
+  const opensAt = view.opensAtMs !== null ? new Date(view.opensAtMs).toISOString() : null;
+  const untilOpening = view.opensAtMs !== null ? Math.max(0, Math.ceil((view.opensAtMs - now) / 1000)) : 0;
+  let where: Omit<Placement, 'pollAfterSeconds'>;
+  if (state === State.ACTIVE) {
+    where = {
+      status: 'ACTIVE',
       position: null,
       etaSeconds: null,
       activeUntil: new Date(activeUntilMs).toISOString(),
-      queueStatus,
-      opensAt: null,
-      pollAfterSeconds: pollAfterSeconds({ status, etaSeconds: null }),
+      queueStatus: view.queueStatus,
+      opensAt,
     };
+  } else if (state === State.LOBBY) {
+    // In the lobby (or, just after the opening, not yet placed by the draw): no position yet.
+    where = {
+      status: 'WAITING',
+      position: null,
+      etaSeconds: untilOpening,
+      activeUntil: null,
+      queueStatus: 'LOBBY',
+      opensAt,
+    };
+  } else {
+    const wait = estimateWaitSeconds(position, {
+      maxActive: view.activeCap,
+      activeTtlSeconds: view.activeTtlSeconds,
+      admissionsPerSecond: view.admissionsPerSecond,
+      admitPerMinute: view.admitPerMinute,
+    });
+    const etaSeconds = (view.queueStatus === 'LOBBY' ? untilOpening : 0) + wait;
+    where = { status: 'WAITING', position, etaSeconds, activeUntil: null, queueStatus: view.queueStatus, opensAt };
   }
-  const etaSeconds = estimateWaitSeconds(position, { maxActive, activeTtlSeconds, admissionsPerSecond: Number(rate) });
-  return {
-    status,
-    position,
-    etaSeconds,
-    activeUntil: null,
-    queueStatus,
-    opensAt: null,
-    pollAfterSeconds: pollAfterSeconds({ status, etaSeconds }),
-  };
+  return { ...where, pollAfterSeconds: pollAfterSeconds(where, view.abandonAfterSeconds) };
 }
 
 /** How Redis stores a token's identity: "<tokenId>:<iat>" in base 36 (see includes/admission.lua). */
-const refString = (ref: TokenRef) => `${Number(ref.tokenId).toString(36)}:${ref.issuedAt.toString(36)}`;
+const refString = (ref: Pick<TokenRef, 'tokenId' | 'issuedAt'>) =>
+  `${Number(ref.tokenId).toString(36)}:${ref.issuedAt.toString(36)}`;
 const parseRef = (ref: string) => {
   const [tokenId, issuedAt] = ref.split(':');
   return { tokenId: String(parseInt(tokenId!, 36)), issuedAt: parseInt(issuedAt!, 36) };
 };
 
+const numberOr = (value: string | null | undefined, fallback = 0) => (value ? Number(value) : fallback);
+
 /**
- * The waiting room's state, all of it in Redis; shared by the gateway (join, poll, leave,
- * settings), booking (is this token active? expire it after payment) and the worker (ticks).
- * Every operation is one atomic script of one queue: safe with any number of instances.
+ * The waiting room's state, all of it in Redis; shared by the gateway (join, poll, push, leave,
+ * settings), booking (is this token active? end it after payment) and the worker (ticks). Every
+ * operation is one atomic script of one queue: safe with any number of instances.
  *
  * With `loadSettings`, a queue Redis does not know (it restarted empty, or failed over to an empty
  * replica) is copied back from its durable settings the first time it is needed.
@@ -104,25 +192,44 @@ const parseRef = (ref: string) => {
 export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; loadSettings?: QueueSettingsLoader }) {
   const redis = defineWaitingRoomCommands(opts.redis);
   const keysOf = (queueId: string) => queueKeys(opts.prefix, queueId);
-  const queueScriptKeys = (queueId: string) => {
+  /** The keys of every script that changes a queue (see the scripts' headers), in order. */
+  const writeKeys = (queueId: string) => {
     const k = keysOf(queueId);
-    return [k.settings, k.waiting, k.active, k.users, k.stats, k.seq];
+    return [k.settings, k.waiting, k.active, k.users, k.stats, k.seq, k.lobby, k.draw, k.minute, k.seats];
+  };
+  const readKeys = (queueId: string) => {
+    const k = keysOf(queueId);
+    return [k.settings, k.waiting, k.active, k.users, k.stats, k.draw, k.seats];
   };
   const unknownUntil = new Map<string, number>();
+  /**
+   * The secret seed of queues in their lobby, as this process last read it: joiners' lobby entries
+   * are keyed by HMAC(seed, userId), which Lua cannot compute. Only a cache: the join script
+   * refuses an entry of another seed, and the seed is then read again.
+   */
+  const lobbySeeds = new Map<string, { seed: Buffer; commitment: string }>();
 
-  async function configure(queueId: string, settings: QueueSettings): Promise<{ created: boolean }> {
+  async function configure(queueId: string, settings: StoredQueueSettings): Promise<{ created: boolean }> {
+    const opensAtMs = settings.opensAt ? Date.parse(settings.opensAt) : null;
+    // Callers that store settings durably pass the durable seed; others (tools, tests) get one
+    // that lives in Redis only.
+    const seed = settings.drawSeed ?? (opensAtMs !== null && opensAtMs > Date.now() ? newDrawSeed() : null);
     const created = await redis.wrConfigure(
-      keysOf(queueId).settings,
+      ...writeKeys(queueId),
       settings.maxActive,
       settings.activeTtlSeconds,
       settings.paused ? '1' : '0',
       settings.admitPerMinute ?? '',
-      settings.opensAt ? Date.parse(settings.opensAt) : '',
+      opensAtMs ?? '',
       settings.abandonAfterSeconds,
       settings.maxActivePerSeat ?? '',
+      seed ?? '',
+      seed ? drawCommitment(seed) : '',
+      keysOf(queueId).events,
     );
     await redis.sadd(queueRegistryKey(opts.prefix), queueId);
     unknownUntil.delete(queueId);
+    lobbySeeds.delete(queueId);
     return { created: created === 1 };
   }
 
@@ -148,46 +255,162 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
     return again === ScriptFailure.QUEUE_NOT_FOUND ? null : again;
   }
 
+  async function readLobbySeed(queueId: string) {
+    const [phase, seed, commitment] = await redis.hmget(keysOf(queueId).draw, 'phase', 'seed', 'commitment');
+    if (phase === 'lobby' && seed && commitment) {
+      lobbySeeds.set(queueId, { seed: Buffer.from(seed, 'hex'), commitment });
+    } else lobbySeeds.delete(queueId);
+  }
+
+  function joinOnce(queueId: string, userId: string) {
+    const lobby = lobbySeeds.get(queueId);
+    const entry = lobby ? Buffer.concat([drawKey(lobby.seed, userId), Buffer.from(userId, 'utf8')]) : '';
+    return redis.wrJoin(...writeKeys(queueId), userId, entry, lobby?.commitment ?? '', keysOf(queueId).events);
+  }
+
+  async function dropAbandoned(queueId: string, limit = ABANDON_BATCH) {
+    const [dropped, lookedAt, opened, complete] = (await redis.wrAbandon(
+      ...writeKeys(queueId),
+      limit,
+      keysOf(queueId).events,
+    )) as number[];
+    return { dropped: dropped!, lookedAt: lookedAt!, opened: opened === 1, complete: complete === 1 };
+  }
+
+  async function placeLobby(queueId: string, limit = 2000) {
+    const [placed, remaining, admitted, opened] = (await redis.wrPlace(
+      ...writeKeys(queueId),
+      limit,
+      keysOf(queueId).events,
+    )) as number[];
+    return { placed: placed!, remaining: remaining!, admitted: admitted!, opened: opened === 1 };
+  }
+
+  function parseStatuses(reply: unknown[], count: number, now: number): (Placement | null)[] {
+    const view = queueViewOf(reply.slice(0, QUEUE_VIEW_LENGTH));
+    const placements: (Placement | null)[] = [];
+    for (let i = 0; i < count; i++) {
+      const [state, position, activeUntilMs] = reply.slice(
+        QUEUE_VIEW_LENGTH + 3 * i,
+        QUEUE_VIEW_LENGTH + 3 * i + 3,
+      ) as [number, number, number];
+      placements.push(state === State.GONE ? null : toPlacement(state, position, activeUntilMs, view, now));
+    }
+    return placements;
+  }
+
   return {
-    /** Stores a queue's settings (as saved durably) and registers it for the worker's ticks. */
+    /**
+     * Stores a queue's settings (as saved durably, with the durable draw seed when there is one)
+     * and registers it for the worker's ticks.
+     */
     configure,
 
-    /** Restores every queue given that Redis does not know; returns the ids restored. */
-    async restoreMissing(all: { queueId: string; settings: QueueSettings }[]): Promise<string[]> {
+    /**
+     * Restores every queue given that Redis does not know; returns the ids restored. `drawSeedOf`
+     * gives a queue's durable draw seed.
+     */
+    async restoreMissing(
+      all: { queueId: string; settings: StoredQueueSettings }[],
+      drawSeedOf?: (queueId: string) => Promise<string | null>,
+    ): Promise<string[]> {
       if (!all.length) return [];
       const exists = await Promise.all(all.map(({ queueId }) => redis.exists(keysOf(queueId).settings)));
       const missing = all.filter((_, i) => exists[i] === 0);
-      for (const { queueId, settings } of missing) await configure(queueId, settings);
+      for (const { queueId, settings } of missing) {
+        const drawSeed = settings.drawSeed ?? (drawSeedOf ? await drawSeedOf(queueId) : null);
+        await configure(queueId, { ...settings, drawSeed });
+      }
       return missing.map(({ queueId }) => queueId);
     },
 
-    async figures(queueId: string): Promise<QueueFigures | null> {
+    /** Public figures of a queue, and the operators' extras. `null`: no such queue. */
+    async figures(queueId: string): Promise<QueueOverviewFigures | null> {
       const k = keysOf(queueId);
-      const reply = await withQueue(queueId, () => redis.wrFigures(k.settings, k.waiting, k.active));
+      const reply = await withQueue(queueId, () =>
+        redis.wrFigures(k.settings, k.waiting, k.active, k.stats, k.draw, k.minute, k.seats),
+      );
       if (reply === null) return null;
-      const [waiting, active, maxActive, paused] = reply as number[];
+      const [
+        queueStatus,
+        waiting,
+        lobby,
+        active,
+        maxActive,
+        paused,
+        admitPerMinute,
+        admittedLastMinute,
+        opensAtMs,
+        commitment,
+        seed,
+        seatsLeft,
+        admittedTotal,
+        abandonedTotal,
+      ] = reply as [
+        QueueStatus,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        string,
+        string,
+        number,
+        number,
+        number,
+      ];
       return {
-        queueStatus: paused === 1 ? 'PAUSED' : 'OPEN',
-        waiting: waiting!,
-        lobby: 0,
-        active: active!,
-        maxActive: maxActive!,
+        queueStatus,
+        waiting,
+        lobby,
+        active,
+        maxActive,
         paused: paused === 1,
-        admitPerMinute: null,
-        admittedLastMinute: 0,
-        opensAt: null,
-        shuffleCommitment: null,
-        shuffleSeed: null,
+        admitPerMinute: admitPerMinute > 0 ? admitPerMinute : null,
+        admittedLastMinute,
+        opensAt: opensAtMs >= 0 ? new Date(opensAtMs).toISOString() : null,
+        shuffleCommitment: commitment || null,
+        shuffleSeed: seed || null,
+        seatsLeft: seatsLeft >= 0 ? seatsLeft : null,
+        admittedTotal,
+        abandonedTotal,
       };
     },
 
-    /** A place in line for this user, or the live token they already hold. `null`: no such queue. */
+    /** Totals of a queue (one HMGET): cheap enough to read on every metrics scrape. */
+    async totals(queueId: string): Promise<QueueTotals> {
+      const values = await redis.hmget(keysOf(queueId).stats, ...TOTALS);
+      return Object.fromEntries(TOTALS.map((name, i) => [name, numberOr(values[i])])) as QueueTotals;
+    },
+
+    /**
+     * A place in line (or in the lobby before the opening) for this user, or the live token they
+     * already hold. `null`: no such queue.
+     */
     async join(queueId: string, userId: string): Promise<JoinResult | null> {
-      const reply = await withQueue(queueId, () => redis.wrJoin(...queueScriptKeys(queueId), userId));
+      let reply = await withQueue(queueId, () => joinOnce(queueId, userId));
+      // In the lobby, and this process did not know the seed (or knew an old one): read it, again.
+      for (let attempt = 0; reply === ScriptFailure.DRAW_UNKNOWN && attempt < 3; attempt++) {
+        await readLobbySeed(queueId);
+        reply = await joinOnce(queueId, userId);
+      }
       if (reply === null) return null;
-      const [state, ref, position, activeUntilMs, isNew, ...eta] = reply as [number, string, number, number, number];
+      if (typeof reply === 'number') throw new Error(`join of queue ${queueId} failed (${reply})`);
+      const [state, ref, position, activeUntilMs, isNew, lobbyPhase, ...view] = reply as [
+        number,
+        string,
+        number,
+        number,
+        number,
+        number,
+        ...unknown[],
+      ];
+      if (lobbyPhase === 0) lobbySeeds.delete(queueId);
       return {
-        ...placement(state, position, activeUntilMs, eta),
+        ...toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now()),
         ...parseRef(ref),
         isNew: isNew === 1,
       };
@@ -195,52 +418,123 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
 
     /** Where this token stands, or `null` when it is no longer live. One round trip, read-only. */
     async status(queueId: string, ref: TokenRef): Promise<Placement | null> {
-      const k = keysOf(queueId);
-      const reply = (await redis.wrStatus(
-        k.settings,
-        k.waiting,
-        k.active,
-        k.users,
-        k.stats,
-        ref.userId,
-        refString(ref),
-      )) as [number, ...unknown[]];
-      if (reply[0] === 0) return null;
-      const [state, position, activeUntilMs, ...eta] = reply as [number, number, number];
-      return placement(state, position, activeUntilMs, eta);
+      const reply = (await redis.wrStatus(...readKeys(queueId), ref.userId, refString(ref))) as [number, ...unknown[]];
+      if (reply[0] === State.GONE) return null;
+      const [state, position, activeUntilMs, ...view] = reply as [number, number, number, ...unknown[]];
+      return toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now());
+    },
+
+    /** `status` of many tokens of one queue, in order: a round trip per 500 tokens, read-only. */
+    async statuses(queueId: string, refs: TokenRef[]): Promise<(Placement | null)[]> {
+      const keys = readKeys(queueId);
+      const batches: Promise<(Placement | null)[]>[] = [];
+      for (let i = 0; i < refs.length; i += STATUS_BATCH) {
+        const batch = refs.slice(i, i + STATUS_BATCH);
+        batches.push(
+          redis
+            .wrStatuses(...keys, ...batch.flatMap((ref) => [ref.userId, refString(ref)]))
+            .then((reply) => parseStatuses(reply as unknown[], batch.length, Date.now())),
+        );
+      }
+      return (await Promise.all(batches)).flat();
     },
 
     /**
-     * Ends a live token (left, or paid) and frees its place; a freed active slot goes to the head
-     * of the line at once. `removed` is false when the token was not live.
+     * Ends a live token (left, or paid: pass `'paid'` to count it so) and frees its place; a freed
+     * active slot goes to the head of the line at once. `removed` is false when the token was not live.
      */
-    async remove(queueId: string, ref: TokenRef): Promise<{ removed: boolean; admitted: number }> {
+    async remove(
+      queueId: string,
+      ref: TokenRef,
+      reason: RemovalReason = 'left',
+    ): Promise<{ removed: boolean; admitted: number }> {
       const [removed, admitted] = (await redis.wrRemove(
-        ...queueScriptKeys(queueId),
+        ...writeKeys(queueId),
         ref.userId,
         refString(ref),
+        reason,
+        keysOf(queueId).events,
       )) as number[];
       return { removed: removed === 1, admitted: admitted! };
     },
 
     /** Ends whatever live token `userId` holds in the queue (an operator's revoke); false if none. */
     async revoke(queueId: string, userId: string): Promise<boolean> {
-      const ref = await redis.hget(keysOf(queueId).users, userId);
-      if (!ref) return false;
-      // The script re-checks the reference, so a token replaced meanwhile is left alone.
-      const [removed] = (await redis.wrRemove(...queueScriptKeys(queueId), userId, ref)) as number[];
+      const [removed] = (await redis.wrRemove(
+        ...writeKeys(queueId),
+        userId,
+        '',
+        'revoked',
+        keysOf(queueId).events,
+      )) as number[];
       return removed === 1;
     },
 
-    /** One admission tick of one queue: expire active tokens, admit up to maxActive, refresh the rate. */
-    async tick(queueId: string, maxExpiredPerTick = 10_000): Promise<{ admitted: number; expired: number }> {
+    /**
+     * Marks users seen now (polls and open streams, batched by the caller): one script call per
+     * 1000 users, touching only live tokens.
+     */
+    async markPresent(queueId: string, userIds: string[]): Promise<void> {
+      const users = keysOf(queueId).users;
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < userIds.length; i += 1000) writes.push(redis.wrPresent(users, ...userIds.slice(i, i + 1000)));
+      await Promise.all(writes);
+    },
+
+    /** When this user (with a live token) was last seen polling or streaming, in epoch ms (to the second). */
+    async lastSeen(queueId: string, userId: string): Promise<number | null> {
+      const [, issuedAt, since] = (await redis.hget(keysOf(queueId).users, userId))?.split(':') ?? [];
+      return issuedAt && since ? (parseInt(issuedAt, 36) + parseInt(since, 36)) * 1000 : null;
+    },
+
+    /**
+     * Looks at up to `limit` fans of the abandonment walk (resumed where the last call stopped)
+     * and drops those absent for longer than abandonAfterSeconds; `complete` once a walk ended.
+     */
+    dropAbandoned,
+
+    /** Places up to `limit` fans of an opened lobby in line (in the drawn order). */
+    placeLobby,
+
+    /**
+     * One tick of one queue, each step a bounded script: drop absent fans, open the lobby when
+     * due, expire active tokens whose time is over, admit, and place an opened lobby in line (for
+     * at most `placeBudgetMs`; the next tick goes on). Safe to run from several workers at once.
+     */
+    async tick(
+      queueId: string,
+      opts: { maxExpired?: number; abandonBatch?: number; placeBatch?: number; placeBudgetMs?: number } = {},
+    ): Promise<{ admitted: number; expired: number; abandoned: number; placed: number; opened: boolean }> {
       const k = keysOf(queueId);
-      const [admitted, expired] = (await redis.wrTick(
-        ...queueScriptKeys(queueId),
+      const started = Date.now();
+      let abandoned = 0;
+      let opened = false;
+      for (let call = 0; call < ABANDON_CALLS_PER_TICK; call++) {
+        const step = await dropAbandoned(queueId, opts.abandonBatch);
+        abandoned += step.dropped;
+        opened ||= step.opened;
+        if (step.complete) break;
+      }
+      const [admittedByTick, expired, drawing, openedByTick] = (await redis.wrTick(
+        ...writeKeys(queueId),
         k.samples,
-        maxExpiredPerTick,
+        opts.maxExpired ?? 10_000,
+        k.events,
       )) as number[];
-      return { admitted: admitted!, expired: expired! };
+      let admitted = admittedByTick!;
+      let placed = 0;
+      opened ||= openedByTick === 1;
+      if (drawing === 1) {
+        const budget = opts.placeBudgetMs ?? 5000;
+        for (;;) {
+          const step = await placeLobby(queueId, opts.placeBatch);
+          placed += step.placed;
+          admitted += step.admitted;
+          opened ||= step.opened;
+          if (step.remaining === 0 || Date.now() - started >= budget) break;
+        }
+      }
+      return { admitted, expired: expired!, abandoned, placed, opened };
     },
 
     /** Forgets waiting tokens past their hard expiry; returns how many (at most `batch`). */
@@ -255,6 +549,11 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
         opts.tokenTtlSeconds * 1000,
         opts.batch ?? 1000,
       )) as number;
+    },
+
+    /** The pub/sub channel the scripts publish on whenever placements of the queue may have changed. */
+    channelOf(queueId: string): string {
+      return keysOf(queueId).events;
     },
 
     /** Every queue Redis knows. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Cluster } from 'ioredis';
-import { createRedis, createWaitingRoom, queueKeys } from '../src/index.js';
+import { createRedis, createWaitingRoom, drawOrder, queueKeys } from '../src/index.js';
 import { queueSettings } from './settings.js';
 
 const hasRedisServer = (() => {
@@ -138,7 +138,33 @@ t.test(
     t.match(await room.status('bravo', ref), { status: 'ACTIVE' });
     t.same(await room.remove('bravo', ref), { removed: true, admitted: 1 }, 'leaving hands the slot over at once');
     t.equal(await room.status('bravo', ref), null);
-    t.same(await room.tick('charlie'), { admitted: 0, expired: 0 });
+    t.match(await room.tick('charlie'), { admitted: 0, expired: 0 });
     t.equal(await room.sweep('delta', { tokenTtlSeconds: 0 }), 17, 'housekeeping works per queue too');
+
+    // A lobby, its opening and the batched status read, on the cluster too.
+    const opensAt = new Date(Date.now() + 1500).toISOString();
+    await room.configure('echo', queueSettings({ maxActive: 2, opensAt }));
+    const lobby = await Promise.all(Array.from({ length: 10 }, (_, i) => room.join('echo', `l-${i}`)));
+    t.ok(
+      lobby.every((j) => j!.queueStatus === 'LOBBY' && j!.position === null),
+      'joiners wait in the lobby',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    t.match(await room.tick('echo'), { opened: true, placed: 10, admitted: 2 });
+    const figures = (await room.figures('echo'))!;
+    t.match(figures, { queueStatus: 'OPEN', waiting: 8, active: 2, lobby: 0 });
+    const order = drawOrder(
+      figures.shuffleSeed!,
+      lobby.map((_, i) => `l-${i}`),
+    );
+    const placements = await room.statuses(
+      'echo',
+      order.map((userId) => ({ userId, ...lobby[Number(userId.slice(2))]! })),
+    );
+    t.same(
+      placements.map((p) => p!.position),
+      [null, null, 1, 2, 3, 4, 5, 6, 7, 8],
+      'placed in the drawn order (the first two admitted)',
+    );
   },
 );

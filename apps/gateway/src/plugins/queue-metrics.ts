@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { observeOperations, outcomeOf, registerPoolMetrics, type OperationAnswer } from '@concert/http';
-import type { QueueFigures, WaitingRoom } from '@concert/queue';
+import type { QueueOverviewFigures, QueueTotals, WaitingRoom } from '@concert/queue';
 
 /** At most this many queues are read per scrape (each is one read-only script). */
 const MAX_QUEUES_PER_SCRAPE = 500;
@@ -14,19 +14,11 @@ const EVENTS_ROUTE = '/queues/:queueId/tokens/me/events';
 const QUEUE_STATUSES = ['LOBBY', 'OPEN', 'PAUSED', 'SOLD_OUT'] as const;
 
 /**
- * Per-queue totals counted where they happen (admissions at join, leave, payment and tick;
- * abandonments, revocations, expiries), kept in Redis by the waiting room's scripts.
- *
- * The place to read them: returns null until libs/queue exports those totals (issue 13, the
- * waiting-room work); until then admissions and expiries are the worker's own counters
- * (`worker_admitted_total`, `worker_expired_tokens_total`), which count the tick's only.
+ * What a scrape reads per queue: the public and operators' figures, and the totals counted where
+ * they happen (admissions at join, leave, payment and tick; abandonments, revocations, expiries),
+ * kept in the queue's stats hash by the waiting room's scripts.
  */
-export type QueueTotals = { admitted: number; abandoned: number; revoked: number; expired: number };
-export async function readQueueTotals(_waitingRoom: WaitingRoom, _queueId: string): Promise<QueueTotals | null> {
-  return null;
-}
-
-type QueueSnapshot = { queueId: string; figures: QueueFigures; totals: QueueTotals | null };
+type QueueSnapshot = { queueId: string; figures: QueueOverviewFigures; totals: QueueTotals };
 
 /** Reads every known queue's public figures (and totals), at most once per second. */
 function createFiguresReader(waitingRoom: WaitingRoom) {
@@ -35,10 +27,7 @@ function createFiguresReader(waitingRoom: WaitingRoom) {
     const queueIds = (await waitingRoom.queueIds()).sort().slice(0, MAX_QUEUES_PER_SCRAPE);
     const snapshots = await Promise.all(
       queueIds.map(async (queueId) => {
-        const [figures, totals] = await Promise.all([
-          waitingRoom.figures(queueId),
-          readQueueTotals(waitingRoom, queueId),
-        ]);
+        const [figures, totals] = await Promise.all([waitingRoom.figures(queueId), waitingRoom.totals(queueId)]);
         return figures ? { queueId, figures, totals } : null;
       }),
     );
@@ -127,7 +116,7 @@ async function queueMetrics(app: FastifyInstance) {
       async collect() {
         this.reset();
         const snapshots = await figuresOf().catch(() => []);
-        for (const { queueId, totals } of snapshots) if (totals) this.inc({ queue: queueId }, totals[key]);
+        for (const { queueId, totals } of snapshots) this.inc({ queue: queueId }, totals[key]);
       },
     });
   totalCounter('waiting_room_admissions_total', 'Fans admitted (at join, leave, payment or tick)', 'admitted');

@@ -13,8 +13,15 @@ import {
   type QueueSettings,
 } from '@concert/contract';
 import { adminKeyGuard, errorResponses, HttpErrors, noContent, respond } from '@concert/http';
-import { QueueErrors } from '@concert/queue';
-import { findQueueSettings, listQueueSettings, queueDefaultsOf, saveQueueSettings } from '@concert/db';
+import { newDrawSeed, QueueErrors } from '@concert/queue';
+import {
+  findQueueSettings,
+  inTransaction,
+  listQueueSettings,
+  queueDefaultsOf,
+  saveQueueSettings,
+  settleQueueDraw,
+} from '@concert/db';
 
 const adminKey = [{ adminKey: [] }];
 
@@ -29,7 +36,7 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
     const { queueId, ...stored } = settings;
     const figures = await app.waitingRoom.figures(queueId);
     if (!figures) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
-    return { queueId, ...stored, ...figures, seatsLeft: null, admittedTotal: 0, abandonedTotal: 0 };
+    return { queueId, ...stored, ...figures };
   }
 
   app.put(
@@ -53,10 +60,13 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
       if (!isQueueId(queueId)) {
         throw new HttpErrors.VALIDATION_ERROR('queueId must be 1–64 of A-Z a-z 0-9 . _ : @ -');
       }
-      // PostgreSQL first: it is the durable copy Redis is restored from.
-      const { settings, created } = await saveQueueSettings(app.sql, queueId, request.body, defaults);
+      // PostgreSQL first: it is the durable copy Redis is restored from, the lobby draw's seed with it.
+      const { settings, created, drawSeed } = await inTransaction(app.sql, async (client) => {
+        const saved = await saveQueueSettings(client, queueId, request.body, defaults);
+        return { ...saved, drawSeed: await settleQueueDraw(client, queueId, newDrawSeed()) };
+      });
       const { queueId: _id, ...values } = settings;
-      await app.waitingRoom.configure(queueId, values);
+      await app.waitingRoom.configure(queueId, { ...values, drawSeed });
       request.log.info({ queueId, settings: values, created }, 'queue settings stored');
       return settings;
     },

@@ -2,8 +2,25 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
-import { emptyBody, isQueueId, placement, queueFigures, queueParams, queueToken } from '@concert/contract';
-import { emptyBodyAsObject, errorResponses, HttpErrors, noContent, respond } from '@concert/http';
+import {
+  emptyBody,
+  eventsQuery,
+  isQueueId,
+  placement,
+  placementEvent,
+  queueFigures,
+  queueParams,
+  queueToken,
+  type QueueFigures,
+} from '@concert/contract';
+import {
+  commonResponseHeaders,
+  emptyBodyAsObject,
+  errorResponses,
+  HttpErrors,
+  noContent,
+  respond,
+} from '@concert/http';
 import { issueQueueToken, QueueErrors, type Placement } from '@concert/queue';
 import { bearerToken, TokenErrors, type Identity, type QueueTokenClaims } from '@concert/tokens';
 
@@ -31,10 +48,22 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
   }
 
   /** The caller's queue token, which must be for the queue in the path. */
-  async function queueTokenFor(request: FastifyRequest, queueId: string): Promise<QueueTokenClaims> {
-    const claims = await app.queueTokens.verify(bearerToken(request));
+  async function queueTokenFor(
+    request: FastifyRequest,
+    queueId: string,
+    opts: { allowQuery?: boolean } = {},
+  ): Promise<QueueTokenClaims> {
+    const claims = await app.queueTokens.verify(bearerToken(request, opts));
     if (claims.queueId !== queueId) throw new TokenErrors.TOKEN_INVALID();
     return claims;
+  }
+
+  /** A queue's public figures (the operators' extras left out). */
+  async function publicFigures(queueId: string): Promise<QueueFigures | null> {
+    const all = await app.waitingRoom.figures(queueId);
+    if (!all) return null;
+    const { seatsLeft: _seats, admittedTotal: _admitted, abandonedTotal: _abandoned, ...shown } = all;
+    return { queueId, ...shown };
   }
 
   app.post(
@@ -106,10 +135,49 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId } = request.params;
-      const where = await app.waitingRoom.status(queueId, await queueTokenFor(request, queueId));
+      const claims = await queueTokenFor(request, queueId);
+      const where = await app.waitingRoom.status(queueId, claims);
       if (!where) throw new TokenErrors.TOKEN_EXPIRED();
+      // Written down with everyone else this instance saw in the same second: no round trip here.
+      if (where.status === 'WAITING') app.presence.seen(queueId, claims.userId);
       reply.header('retry-after', where.pollAfterSeconds);
       return toView(queueId, where);
+    },
+  );
+
+  app.get(
+    '/queues/:queueId/tokens/me/events',
+    {
+      schema: {
+        operationId: 'streamToken',
+        tags: ['queue'],
+        summary: 'My placement as it changes (server-sent events; an open stream counts as presence)',
+        description:
+          'The placement at once (`event: status`), then whenever it changes (at most about once a second), a ' +
+          'comment every 15 s, and `event: end` with `{ "reason": "EXPIRED" }` before closing when the token ' +
+          "dies. The token goes in the Authorization header, or in `?access_token=` (browsers' EventSource). " +
+          'Errors before the stream opens are those of a poll.',
+        security: queueBearer,
+        params: queueParams,
+        querystring: eventsQuery,
+        response: {
+          200: {
+            description: 'The event stream (text/event-stream)',
+            headers: commonResponseHeaders,
+            content: { 'text/event-stream': { schema: placementEvent } },
+          },
+          ...errorResponses(HttpErrors.VALIDATION_ERROR, TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { queueId } = request.params;
+      const claims = await queueTokenFor(request, queueId, { allowQuery: true });
+      const first = await app.waitingRoom.status(queueId, claims);
+      if (!first) throw new TokenErrors.TOKEN_EXPIRED();
+      app.eventStreams.assertRoom();
+      app.eventStreams.open(reply, queueId, claims, first);
+      return reply;
     },
   );
 
@@ -153,10 +221,10 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId } = request.params;
-      const figures = isQueueId(queueId) ? await app.waitingRoom.figures(queueId) : null;
+      const figures = isQueueId(queueId) ? await publicFigures(queueId) : null;
       if (!figures) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
       reply.header('cache-control', 'public, max-age=1');
-      return { queueId, ...figures };
+      return figures;
     },
   );
 }

@@ -48,7 +48,8 @@ export type RequestOptions = {
 export const path = (strings: TemplateStringsArray, ...segments: (string | number)[]) =>
   strings.reduce((url, part, i) => url + part + (i < segments.length ? encodeURIComponent(segments[i]!) : ''), '');
 
-function errorBodyOf(status: number, statusText: string, text: string): ErrorBody {
+/** The contract's error body of a failed answer (or one made up for a proxy's error page). */
+export function errorBodyOf(status: number, statusText: string, text: string): ErrorBody {
   try {
     const parsed = JSON.parse(text) as Partial<ErrorBody>;
     if (typeof parsed.code === 'string') {

@@ -60,6 +60,43 @@ export const streamEnd = Type.Object(
 );
 export type StreamEnd = Static<typeof streamEnd>;
 
+/** `GET /queues/{queueId}/tokens/me/events`: the token may come in the query (browsers' EventSource). */
+export const eventsQuery = Type.Object(
+  {
+    access_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'The queue token, for clients that cannot send headers (EventSource); the header wins',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EventsQuery = Static<typeof eventsQuery>;
+
+/** One server-sent event of a placement stream: its `event:` name and its `data:` (JSON). */
+export const placementEvent = Type.Union(
+  [
+    Type.Object(
+      { event: Type.Literal('status'), data: placement },
+      { title: 'PlacementStatusEvent', additionalProperties: false },
+    ),
+    Type.Object(
+      { event: Type.Literal('end'), data: streamEnd },
+      { title: 'PlacementEndEvent', additionalProperties: false },
+    ),
+  ],
+  {
+    title: 'PlacementEvent',
+    description:
+      'Server-sent events, each an `event:` line (the name) and a `data:` line (JSON): `status` with the ' +
+      'Placement at once and whenever it changes (at most about once a second), `end` with { "reason": ' +
+      '"EXPIRED" } before the stream closes because the token died. A comment line (`: keep-alive`) every 15 s.',
+  },
+);
+export type PlacementEvent = Static<typeof placementEvent>;
+
 /** `GET /queues/{queueId}`: what anyone may see of a queue. */
 export const queueFigures = Type.Object(
   {

@@ -11,7 +11,8 @@
 ]]
 --- @include "includes/admission"
 
-local waitingKey, usersKey, statsKey, seqKey, marksKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local Q = { waiting = KEYS[1], users = KEYS[2], stats = KEYS[3] }
+local seqKey, marksKey = KEYS[4], KEYS[5]
 local now = nowMs()
 
 local newest = redis.call('LINDEX', marksKey, 0)
@@ -20,7 +21,7 @@ if not newest or now - tonumber(string.match(newest, '^(%d+):')) >= 60000 then
 end
 
 -- Every arrival up to a mark older than the TTL joined before that mark: its token is past `exp`.
-local cutoff = tonumber(redis.call('HGET', statsKey, 'sweepSeq') or '0')
+local cutoff = tonumber(redis.call('HGET', Q.stats, 'sweepSeq') or '0')
 while true do
   local oldest = redis.call('LINDEX', marksKey, -1)
   if not oldest then break end
@@ -29,8 +30,8 @@ while true do
   cutoff = math.max(cutoff, tonumber(seq))
   redis.call('RPOP', marksKey)
 end
-redis.call('HSET', statsKey, 'sweepSeq', cutoff)
+redis.call('HSET', Q.stats, 'sweepSeq', cutoff)
 
-local stale = redis.call('ZRANGEBYSCORE', waitingKey, '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
-forgetUsers(waitingKey, usersKey, stale)
+local stale = redis.call('ZRANGEBYSCORE', Q.waiting, '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
+forgetUsers(Q, Q.waiting, stale)
 return #stale
