@@ -66,6 +66,7 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
   ];
 
   const arrival = new Map<string, number>();
+  let soldOutSeen = 0;
   const outcomes = await Promise.all(
     Array.from({ length: FANS }, async (_, i) => {
       const [gateway, booking] = [gatewayOf(i), bookingOf(i)];
@@ -77,10 +78,17 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
       const { token } = joined.data;
       arrival.set(userId, Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti));
 
-      for (let status = joined.data.status; status !== 'ACTIVE';) {
-        const eta = joined.data.etaSeconds ?? 1;
+      // Wait for the turn; once everything is sold the queue says SOLD_OUT and admits nobody more.
+      let placement = joined.data;
+      while (placement.status !== 'ACTIVE' && placement.queueStatus !== 'SOLD_OUT') {
+        const eta = placement.etaSeconds ?? 1;
         await sleep(Math.min(1000, Math.max(200, eta * 250)) + Math.random() * 100);
-        status = (await gateway.pollToken(queueId, token)).data.status;
+        placement = (await gateway.pollToken(queueId, token)).data;
+      }
+      if (placement.status !== 'ACTIVE') {
+        soldOutSeen++;
+        await gateway.leaveQueue(queueId, token);
+        return { userId, outcome: 'sold out' as const, amount: 0 };
       }
 
       // Active: find a free seat on any date, retrying another seat on 409.
@@ -123,6 +131,7 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
   const paid = outcomes.filter((o) => o.outcome === 'paid');
   t.equal(paid.length, 150, 'every one of the 150 seats was sold');
   t.equal(outcomes.length - paid.length, 150, 'the other 150 fans found it sold out and left');
+  t.ok(soldOutSeen > 0, `${soldOutSeen} waiting fans were told SOLD_OUT rather than admitted to nothing`);
   t.ok(highestOutside <= MAX_ACTIVE, `public active count peaked at ${highestOutside} (≤ ${MAX_ACTIVE})`);
   t.ok(highestInside <= MAX_ACTIVE, `active set in Redis peaked at ${highestInside} (≤ ${MAX_ACTIVE})`);
   t.ok(highestInside >= MAX_ACTIVE - 5, 'and the room was actually used');

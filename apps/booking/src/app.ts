@@ -60,6 +60,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
     poolSize: config.DATABASE_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(frontDoorPlugin, {

@@ -70,6 +70,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     poolSize: GATEWAY_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   await app.register(
     waitingRoomFastifyPlugin,

@@ -22,6 +22,7 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
     poolSize: WORKER_POOL_SIZE,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(jobsPlugin, { config });

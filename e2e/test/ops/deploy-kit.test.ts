@@ -182,6 +182,11 @@ t.test('Kubernetes manifests', { skip: has('kubectl') ? false : 'kubectl is not 
     const ini = named('ConfigMap', 'pgbouncer-config')!.data['pgbouncer.ini'];
     t.match(ini, /^pool_mode = transaction$/m);
     t.ok(named('Deployment', 'pgbouncer') && named('Service', 'pgbouncer'));
+    t.equal(
+      named('ConfigMap', 'concert-config')!.data.DATABASE_PREPARED_STATEMENTS,
+      'false',
+      'behind it the apps send their statements unprepared',
+    );
   });
 
   t.test('one host: the Ingress sends every API route to its service, and /metrics nowhere', async (t) => {

@@ -120,7 +120,10 @@ t.test(
     t.equal(timeout, '1s', 'statements through PgBouncer are cut after 1 s');
 
     // Every process talks to PostgreSQL through PgBouncer only.
-    const stack = await startStack({ env: { ...context.env, DATABASE_URL: bouncer.url } });
+    // In transaction mode PgBouncer gives each transaction another server connection: no prepared statements.
+    const stack = await startStack({
+      env: { ...context.env, DATABASE_URL: bouncer.url, DATABASE_PREPARED_STATEMENTS: 'false' },
+    });
     t.teardown(() => stack.stop());
     const gateway = createGatewayClient(stack.gateways[0]!);
     const booking = createBookingClient(stack.bookings[0]!);

@@ -37,6 +37,11 @@ export const configSchema = Type.Object({
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   /** A statement not done within this is cancelled (and a server that does not answer is given up on): 503. */
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 1000 }),
+  /**
+   * Hot statements prepared once per connection. Set false behind PgBouncer in transaction mode
+   * (before 1.21), which hands each transaction another server connection.
+   */
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ default: true, description: 'true or false' }),
   REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379', description: 'a redis:// URL' }),
   /** A Redis Cluster's seed nodes, "host:port,host:port"; when set, used instead of REDIS_URL. */
   REDIS_CLUSTER_NODES: Type.Optional(

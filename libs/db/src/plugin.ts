@@ -13,12 +13,19 @@ declare module 'fastify' {
 /** Decorates the app with Prisma (`db`) and the shared pg pool (`sql`), closed when the app closes. */
 async function database(
   app: FastifyInstance,
-  opts: { databaseUrl: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs?: number },
+  opts: {
+    databaseUrl: string;
+    poolSize: number;
+    connectTimeoutMs: number;
+    statementTimeoutMs?: number;
+    preparedStatements?: boolean;
+  },
 ) {
   const { db, sql, close } = connectDatabase(opts.databaseUrl, {
     poolSize: opts.poolSize,
     connectTimeoutMs: opts.connectTimeoutMs,
     statementTimeoutMs: opts.statementTimeoutMs,
+    preparedStatements: opts.preparedStatements,
     onConnectionError: (err) => app.log.warn({ err: { message: err.message } }, 'postgres connection lost'),
   });
   app.decorate('db', db);

@@ -22,7 +22,17 @@ export type PoolOptions = {
   statementTimeoutMs?: number;
   /** Told about connections that broke (a restart, `pg_terminate_backend`): logging only. */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Whether hot statements are prepared by name (`namedRows`): parsed and planned once per
+   * connection. Off behind a pooler that hands each transaction another server connection
+   * (PgBouncer in transaction mode before 1.21), where a prepared name would not be found.
+   */
+  preparedStatements?: boolean;
 };
+
+/** Where a pool and its clients carry their `preparedStatements` setting. */
+const PREPARED = Symbol('preparedStatements');
+type Prepared = { [PREPARED]?: boolean };
 
 /** How much longer than the server's statement_timeout the client waits before giving up on an answer. */
 const CLIENT_TIMEOUT_MARGIN_MS = 250;
@@ -45,8 +55,27 @@ export function createSqlPool(databaseUrl: string, opts: PoolOptions = {}): Sql 
   // listener of its own for its whole life (checked out in a transaction included): the query in
   // flight then fails with the connection error, which answers 503, and the pool replaces it.
   pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
+  const prepared = opts.preparedStatements ?? true;
+  (pool as Prepared)[PREPARED] = prepared;
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+    (client as Prepared)[PREPARED] = prepared;
+  });
   return pool;
+}
+
+/**
+ * The rows of a hot-path statement, prepared under `name` once per connection (where the pool
+ * allows prepared statements; else sent as it is). A name stands for one text.
+ */
+export async function namedRows<T extends pg.QueryResultRow>(
+  on: SqlExecutor,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const query = (on as Prepared)[PREPARED] === false ? { text, values } : { name, text, values };
+  return (await on.query<T>(query)).rows;
 }
 
 /** pg's own error when `query_timeout` passes: the statement may still be running on that connection. */

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { inTransaction, type Sql, type SqlExecutor } from '@concert/db';
+import { inTransaction, namedRows, type Sql, type SqlExecutor } from '@concert/db';
 import { isUuid, type PaymentReceipt } from '@concert/contract';
 import { BookingErrors } from '../errors.js';
 import { effectsOf, type Effect, type TokenRef } from '../effects/effects.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
-import { preparedRows } from '../prepared.js';
 
 export type PaymentView = PaymentReceipt;
 
@@ -48,12 +47,13 @@ export async function payReservations(opts: {
     const paymentId = randomUUID();
     let row: FunctionRow;
     try {
-      [row] = (await preparedRows<FunctionRow>(
-        on,
-        'pay',
-        'SELECT * FROM booking_pay($1, $2, $3, $4::uuid[], $5::jsonb)',
-        [paymentId, userId, queueId, ids, token ? JSON.stringify(token) : null],
-      )) as [FunctionRow];
+      [row] = (await namedRows<FunctionRow>(on, 'pay', 'SELECT * FROM booking_pay($1, $2, $3, $4::uuid[], $5::jsonb)', [
+        paymentId,
+        userId,
+        queueId,
+        ids,
+        token ? JSON.stringify(token) : null,
+      ])) as [FunctionRow];
     } catch (error) {
       if ((error as { code?: string }).code === SEAT_LOST) throw new BookingErrors.RESERVATION_EXPIRED(ids.join(', '));
       throw error;

@@ -1,9 +1,8 @@
 import { isUuid, type HeldSeats, type HoldRequest, type Reservation } from '@concert/contract';
-import { inTransaction, type Sql, type SqlExecutor } from '@concert/db';
+import { inTransaction, namedRows, type Sql, type SqlExecutor } from '@concert/db';
 import { BookingErrors } from '../errors.js';
 import { effectsOf, type Effect } from '../effects/effects.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
-import { preparedRows } from '../prepared.js';
 
 /** `{ seatNo }` answers one Reservation; `{ seatNos }` and `{ quantity }` answer HeldSeats. */
 export type HoldResult = Reservation | HeldSeats;
@@ -78,7 +77,7 @@ const seatNosOf = (request: Exclude<HoldRequest, { quantity: number }>) =>
 async function refuseHopeless(sql: Sql, opts: HoldOptions) {
   const { request, scheduleId } = opts;
   if ('quantity' in request) {
-    const [seen] = await preparedRows<{ pick: number[] | null }>(
+    const [seen] = await namedRows<{ pick: number[] | null }>(
       sql,
       'hold-best-fast-path',
       `SELECT booking_pick_block(array_agg(s.seat_no ORDER BY s.seat_no) FILTER (WHERE s.seat_no IS NOT NULL),
@@ -94,7 +93,7 @@ async function refuseHopeless(sql: Sql, opts: HoldOptions) {
     if (seen && !seen.pick) throw notEnoughSeats(request);
     return;
   }
-  const [seen] = await preparedRows<{ taken: number | null }>(
+  const [seen] = await namedRows<{ taken: number | null }>(
     sql,
     'hold-fast-path',
     `SELECT min(seat_no) FILTER (WHERE status = 'SOLD' OR (status = 'HELD' AND hold_expires_at > now())) AS taken
@@ -114,7 +113,7 @@ async function callHoldFunction(on: SqlExecutor, opts: HoldOptions): Promise<Fun
   const { request } = opts;
   const [row] =
     'quantity' in request
-      ? await preparedRows<FunctionRow>(
+      ? await namedRows<FunctionRow>(
           on,
           'hold-best',
           'SELECT * FROM booking_hold_best($1, $2, $3, $4, $5, $6, $7, $8)',
@@ -129,7 +128,7 @@ async function callHoldFunction(on: SqlExecutor, opts: HoldOptions): Promise<Fun
             opts.maxTickets ?? null,
           ],
         )
-      : await preparedRows<FunctionRow>(
+      : await namedRows<FunctionRow>(
           on,
           'hold-seats',
           'SELECT * FROM booking_hold_seats($1, $2, $3, $4::int[], $5, $6, $7)',

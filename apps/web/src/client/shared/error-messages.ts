@@ -39,6 +39,7 @@ export const ERROR_MESSAGES: Record<string, Sentence> = {
   BODY_TOO_LARGE: () => 'That request is too large.',
   UNSUPPORTED_MEDIA_TYPE: () => 'The service could not read that request. Please reload the page and try again.',
   HEADERS_TOO_LARGE: () => 'Your browser sent too much data with that request. Please sign out and in again.',
+  REQUEST_TIMEOUT: () => 'Your connection was too slow to finish that request. Please try again.',
   RATE_LIMITED: (c) => `That was a lot of requests in a short time. Please try again ${later(c)}.`,
   INTERNAL_ERROR: () => 'Something went wrong on our side. Please try again.',
   SERVICE_UNAVAILABLE: (c) => `The service is busy or briefly down. We will try again ${later(c)}.`,
