@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { seedDemoData, type Db } from '@concert/db';
 import { queueKeys } from '@concert/queue';
-import { ApiError, createBookingClient, createGatewayClient } from '@concert/contract';
+import { ApiError, createBookingClient, createGatewayClient, type Placement } from '@concert/contract';
 import { invariantViolations, NO_VIOLATIONS, setupTestContext, startStack, TEST_ADMIN_KEY } from '@concert/testing';
 
 const FANS = 300;
@@ -79,7 +79,7 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
       arrival.set(userId, Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti));
 
       // Wait for the turn; once everything is sold the queue says SOLD_OUT and admits nobody more.
-      let placement = joined.data;
+      let placement: Placement = joined.data;
       while (placement.status !== 'ACTIVE' && placement.queueStatus !== 'SOLD_OUT') {
         const eta = placement.etaSeconds ?? 1;
         await sleep(Math.min(1000, Math.max(200, eta * 250)) + Math.random() * 100);

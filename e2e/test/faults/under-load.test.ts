@@ -6,8 +6,7 @@
  * restarted; booking's backends terminated in the middle of their transactions. One system for all
  * of it: starting six processes is most of this file's time.
  *
- * Not here: a booking instance SIGKILLed during a payment burst (a committed payment's token must
- * then be ended by the post-commit outbox, issue 11 item 4, which is being built separately).
+ * A booking instance SIGKILLed during a payment burst has a file of its own: booking-crash.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';

@@ -1,0 +1,128 @@
+/*
+ * A booking instance SIGKILLed in the middle of a payment burst (issue 11 item 4). Every payment
+ * is then fully committed or absent, and a payment committed by the dead instance still ends its
+ * paying token within a few seconds: the transaction recorded that effect in the outbox, which the
+ * worker applies when the request could not. A keyed retry on the other instance gets the first
+ * answer (201) back and changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { ApiError } from '@concert/contract';
+import { hasRedisServer, invariantViolations, NO_VIOLATIONS, privatePostgresUnavailable } from '@concert/testing';
+import { holdAnySeat, sleep, startFaultSystem, untilAvailable } from './harness.js';
+
+t.setTimeout(300_000);
+
+const skip = !hasRedisServer ? 'redis-server is not installed' : privatePostgresUnavailable;
+const PAYERS = 60;
+/** How soon a committed payment's token must be ended, whatever happened to the request. */
+const TOKEN_ENDED_WITHIN_MS = 5000;
+
+t.test('a booking instance killed during a payment burst', { skip }, async (t) => {
+  const system = await startFaultSystem(t, { appendonly: false, env: { HOLD_SECONDS: '120' } });
+  const { stack, gateways, bookings, admin, concert, db, identityToken } = system;
+  await admin.putQueue(concert.queueId, { maxActive: 1000, activeTtlSeconds: 300 });
+
+  // Sixty fans, each active with a held seat and the points to pay for it.
+  const payers = await Promise.all(
+    Array.from({ length: PAYERS }, async (_, i) => {
+      const userId = `payer-${i}`;
+      const { token, status } = (await gateways[i % 2]!.joinQueue(concert.queueId, await identityToken(userId))).data;
+      if (status !== 'ACTIVE') throw new Error(`${userId} is not active`);
+      const held = await holdAnySeat(system, bookings[1]!, token);
+      await untilAvailable(() => bookings[1]!.chargePoints(token, held.price, { idempotencyKey: randomUUID() }));
+      return { userId, token, reservationId: held.reservationId, key: randomUUID() };
+    }),
+  );
+
+  // The burst goes to the first booking instance, which is killed once payments start committing.
+  const doomed = stack.apps.filter((app) => app.name === 'booking')[0]!;
+  const answers = payers.map((payer) =>
+    bookings[0]!
+      .payReservations(payer.token, { reservationId: payer.reservationId }, { idempotencyKey: payer.key })
+      .then(
+        (answer) => ({ status: answer.status as number, paymentId: answer.data.paymentId }),
+        (error: unknown) => ({ status: error instanceof ApiError ? error.status : 0, paymentId: undefined }),
+      ),
+  );
+  for (let i = 0; i < 400 && (await db.payment.count()) === 0; i++) await sleep(5);
+  await stack.kill(doomed, 'SIGKILL');
+  const killedAt = Date.now();
+  const first = await Promise.all(answers);
+  const outboxAtKill = await db.outboxEffect.count();
+  const committed = await db.payment.findMany({ select: { id: true, userId: true } });
+  const answered = first.filter((a) => a.status === 201).length;
+  const unanswered = first.filter((a) => a.status === 0).length;
+  t.ok(committed.length > 0, `${committed.length} payments committed before the kill`);
+  t.ok(unanswered > 0, `the kill cut ${unanswered} requests off (${answered} were answered 201 before it)`);
+  t.comment(`outbox rows left at the kill: ${outboxAtKill}`);
+
+  // Every payment is whole or absent: the seat sold, the reservation confirmed, one USE row each.
+  t.same(await invariantViolations(db), NO_VIOLATIONS, 'no half-written payment: every invariant holds');
+  const paidUsers = new Set(committed.map((payment) => payment.userId));
+  const reservations = await db.reservation.findMany({
+    where: { id: { in: payers.map((payer) => payer.reservationId) } },
+    select: { userId: true, status: true, paymentId: true },
+  });
+  t.ok(
+    reservations.every((r) =>
+      paidUsers.has(r.userId) ? r.status === 'CONFIRMED' && r.paymentId !== null : r.status === 'HELD' && !r.paymentId,
+    ),
+    'each reservation is either paid (CONFIRMED) or still held, nothing in between',
+  );
+
+  // Half the cut-off fans give up; their tokens must end anyway. The other half retry elsewhere.
+  const cutOff = payers.filter((_, i) => first[i]!.status === 0);
+  const retrying = cutOff.filter((_, i) => i % 2 === 0);
+  const retries = await Promise.all(
+    retrying.map((payer) =>
+      untilAvailable(() =>
+        bookings[1]!.payReservations(
+          payer.token,
+          { reservationId: payer.reservationId },
+          { idempotencyKey: payer.key },
+        ),
+      ).then(
+        (answer) => ({ payer, status: answer.status, replayed: answer.headers.get('idempotent-replayed') === 'true' }),
+        (error: unknown) => ({ payer, status: error instanceof ApiError ? error.status : 0, replayed: false }),
+      ),
+    ),
+  );
+  t.ok(
+    retries.every((r) => r.status === 201),
+    `every keyed retry on the other instance paid or replayed (${retries.length} retries)`,
+  );
+  t.ok(
+    retries.filter((r) => paidUsers.has(r.payer.userId)).every((r) => r.replayed),
+    'a retry of a payment the dead instance committed is a replay (Idempotent-Replayed), not a second payment',
+  );
+  const payments = await db.payment.groupBy({ by: ['userId'], _count: true });
+  t.ok(
+    payments.every((p) => p._count === 1),
+    'nobody paid twice',
+  );
+
+  // Every fan who paid, however their request ended, loses the token within a few seconds.
+  const paidNow = new Set(payments.map((p) => p.userId));
+  const stillLive = async () => {
+    const live: string[] = [];
+    for (const payer of payers.filter((p) => paidNow.has(p.userId))) {
+      const poll = await gateways[0]!.pollToken(concert.queueId, payer.token).catch((error: unknown) => error);
+      if (!(poll instanceof ApiError && poll.code === 'TOKEN_EXPIRED')) live.push(payer.userId);
+    }
+    return live;
+  };
+  let live = await stillLive();
+  while (live.length && Date.now() - killedAt < TOKEN_ENDED_WITHIN_MS) {
+    await sleep(200);
+    live = await stillLive();
+  }
+  t.same(live, [], `every paying token ended within ${Date.now() - killedAt} ms of the kill`);
+  t.equal(await db.outboxEffect.count(), 0, 'the outbox is empty: every recorded effect was applied');
+
+  // The dead instance comes back and serves again.
+  await stack.restart(doomed);
+  const after = await system.bookings[0]!.listConcerts();
+  t.equal(after.status, 200, 'the killed instance restarted and serves');
+  t.same(stack.unexpectedExits, [], 'no other process died');
+});
