@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { createBookingClient, createGatewayClient } from '@concert/contract';
 import { dropDatabase } from '@concert/db';
 import { freePort, setupTestContext } from '@concert/testing';
 
+const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A delay that does not keep the process alive once everything else is done. */
 const deadlineAfter = (ms: number) =>
@@ -140,6 +142,30 @@ t.test(
       `http://localhost:${webPort}`,
       "and the gateway lets the site's origin call it",
     );
+
+    // The load tool against what npm start runs: a short open-model run, fans signing in with the
+    // development login and following their place over the event stream.
+    const load = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'load',
+        '--',
+        ...['--gateway', urls[0]!, '--booking', urls[1]!, '--dev-login', '--mode', 'stream'],
+        ...['--rate', '4', '--duration', '3', '--think', '50', '--drain', '30', '--json'],
+      ],
+      { env: process.env, timeout: 90_000, maxBuffer: 10_000_000 },
+    ).catch((error: { stdout?: string; stderr?: string; code?: number }) => error);
+    const report = JSON.parse(load.stdout!.slice(load.stdout!.indexOf('{'))) as {
+      fans: number;
+      paid: number;
+      violations: string[];
+      passed: boolean;
+    };
+    t.ok(report.passed, `npm run load passes against npm start (${report.fans} fans, ${report.paid} paid)`);
+    t.ok(report.paid > 0, 'fans paid');
+    t.same(report.violations, [], 'no invariant it can see from outside was violated');
 
     process.kill(-child.pid!, 'SIGINT');
     const code = await Promise.race([exited, deadlineAfter(60_000)]);
