@@ -6,6 +6,7 @@ import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { gatewayTokensOptions, tokensPlugin } from '@concert/tokens';
 import { databasePlugin, findQueueDrawSeed, findQueueSettings } from '@concert/db';
 import { eventStreamsPlugin } from './plugins/event-streams.js';
+import { placementsPlugin } from './plugins/placements.js';
 import queueRoutes from './routes/queues.js';
 import adminRoutes from './routes/admin.js';
 import keyRoutes from './routes/keys.js';
@@ -79,6 +80,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
       return settings && { ...settings, drawSeed: await findQueueDrawSeed(app.sql, queueId) };
     }),
   );
+  await app.register(placementsPlugin, { config });
   await app.register(eventStreamsPlugin, { config });
   await app.register(frontDoorPlugin, {
     corsOrigins: config.CORS_ORIGINS,

@@ -153,7 +153,8 @@ t.test('the placement event stream', async (t) => {
     t.ok(await eventually(() => app.eventStreams.count() === 0), 'every stream is cleaned up on disconnect');
     t.same(app.eventStreams.hub.size(), { watchers: 0, queues: 0 });
     t.ok(await eventually(async () => (await subscribers()) === 0), 'no subscription is left');
-    t.ok(timeouts() <= before, `no timer is left behind (${timeouts()} now, ${before} before)`);
+    // (A Redis command in flight has a timer of its own: the line snapshot's, say. Give it a moment.)
+    t.ok(await eventually(() => timeouts() <= before), `no timer is left behind (${timeouts()} now, ${before} before)`);
   });
 
   t.test('an open stream counts as presence', async (t) => {

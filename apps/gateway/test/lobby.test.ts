@@ -55,16 +55,24 @@ t.test('a lobby with a verifiable draw, its seed kept in PostgreSQL', async (t) 
   const after = await figures();
   t.match(after, { queueStatus: 'OPEN', lobby: 0, active: 3, waiting: 3, shuffleSeed: seed });
   const order = drawOrder(after.shuffleSeed, fans);
-  const placements = await Promise.all(
-    order.map(async (userId) => {
-      const response = await app.inject({
-        method: 'GET',
-        url: '/queues/tour/tokens/me',
-        headers: bearer(tokens.get(userId)!),
-      });
-      return response.json();
-    }),
-  );
+  const pollAll = () =>
+    Promise.all(
+      order.map(async (userId) => {
+        const response = await app.inject({
+          method: 'GET',
+          url: '/queues/tour/tokens/me',
+          headers: bearer(tokens.get(userId)!),
+        });
+        return response.json();
+      }),
+    );
+  // A gateway's line snapshot may predate the placing by up to LINE_SNAPSHOT_MS: "not placed yet"
+  // (no position, not active) until the next one.
+  let placements = await pollAll();
+  for (let deadline = Date.now() + 3000; Date.now() < deadline; placements = await pollAll()) {
+    if (placements.every((p) => p.status === 'ACTIVE' || p.position !== null)) break;
+    await sleep(100);
+  }
   t.same(
     placements.map((p) => p.position),
     [null, null, null, 1, 2, 3],

@@ -120,6 +120,12 @@ export const configSchema = Type.Object({
    * well below the 30 s minimum grace. 0 switches presence off: only to measure what it costs.
    */
   PRESENCE_FLUSH_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 1000 }),
+  /**
+   * How often a gateway re-reads a snapshot of each line it serves, from which it answers waiting
+   * fans' polls and streams without a Redis call each (libs/queue/src/line-snapshot.ts). 0: every
+   * poll asks Redis.
+   */
+  LINE_SNAPSHOT_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 500 }),
   /** Event streams one gateway instance holds open at most; beyond, 503 (clients fall back to polls). */
   EVENT_STREAMS_PER_INSTANCE: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 20_000 }),
 

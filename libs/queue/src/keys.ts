@@ -25,6 +25,13 @@ export function queueKeys(prefix: string, queueId: string) {
      * and SOLD_OUT.
      */
     seats: `${base}:seats`,
+    /**
+     * Bitmap by arrival number: set while that number is in line (reliable from the head of the
+     * line on). The gateways' line snapshots count positions with it.
+     */
+    lineBits: `${base}:line-bits`,
+    /** Bitmap by token number: set while that token waits in the lobby, not yet placed. */
+    lobbyBits: `${base}:lobby-bits`,
     /** Pub/sub channel (not a key): a message whenever placements in this queue may have changed. */
     events: `${base}:events`,
   };

@@ -17,15 +17,16 @@ function loadLua(file: string): string {
 
 // One command per file, named `<name>-<number of keys>.lua` (the BullMQ convention).
 const SCRIPT_FILES = [
-  'join-10.lua',
+  'join-12.lua',
   'status-7.lua',
   'statuses-7.lua',
-  'remove-10.lua',
-  'tick-11.lua',
-  'place-10.lua',
-  'abandon-10.lua',
+  'snapshot-9.lua',
+  'remove-12.lua',
+  'tick-13.lua',
+  'place-12.lua',
+  'abandon-12.lua',
   'present-1.lua',
-  'configure-10.lua',
+  'configure-12.lua',
   'figures-7.lua',
   'sweep-5.lua',
 ] as const;
@@ -37,6 +38,9 @@ export type WaitingRoomCommands = {
   wrJoin: ScriptCommand;
   wrStatus: ScriptCommand;
   wrStatuses: ScriptCommand;
+  wrSnapshot: ScriptCommand;
+  /** The same, with bulk replies as Buffers (the snapshot's bitmaps are bytes, not text). */
+  wrSnapshotBuffer: (...keysAndArgs: (string | number | Buffer)[]) => Promise<(number | Buffer)[] | number>;
   wrRemove: ScriptCommand;
   wrTick: ScriptCommand;
   wrPlace: ScriptCommand;

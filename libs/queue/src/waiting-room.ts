@@ -29,6 +29,32 @@ export type TokenStatus = 'WAITING' | 'ACTIVE';
 /** Where a live token stands (the contract's Placement, less the queue id). */
 export type Placement = Omit<PlacementView, 'queueId'>;
 
+/** A placement read from Redis, with the fan's arrival number in line (0 unless waiting). */
+export type LinePlacement = Placement & { arrival: number };
+
+/** What snapshot-9.lua returns, parsed (see line-snapshot.ts for what it is for). */
+export type RawLineSnapshot = {
+  redisNowMs: number;
+  view: QueueView;
+  /** Fans in line. */
+  waiting: number;
+  /** Admissions, leaves, revokes and drops so far (a total: what moves the line, and some more). */
+  departures: number;
+  /** Arrival numbers of the first and last fan in line; -1 when nobody waits. */
+  head: number;
+  tail: number;
+  phase: '' | 'lobby' | 'drawing' | 'open';
+  /** The last arrival number placed while the lobby is drawn (-1 outside the draw). */
+  cursor: number;
+  /** The first token number of the current lobby (-1 if none), and the last token number given. */
+  lobbyFrom: number;
+  lastToken: number;
+  /** lineBits from the byte holding `head` to the one holding `tail`. */
+  line: Buffer;
+  /** lobbyBits from the byte holding `lobbyFrom` to the one holding `lastToken` (in the lobby or draw). */
+  lobby: Buffer;
+};
+
 /** What identifies one token of one user in one queue (the JWT's `sub`, `jti` and `iat`). */
 export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 
@@ -54,22 +80,45 @@ const TOTALS = ['joined', 'admitted', 'expired', 'abandoned', 'revoked', 'left',
 export type RemovalReason = 'left' | 'paid' | 'revoked';
 
 /** What a placement needs besides the user's own state (see queueView in includes/admission.lua). */
-type QueueView = {
+export type QueueView = {
   queueStatus: QueueStatus;
   maxActive: number;
   /** maxActive, or fewer when the seat cap is lower. */
   activeCap: number;
   activeTtlSeconds: number;
+  /** Measured over the last minute; 0 when there is no recent measurement. */
   admissionsPerSecond: number;
   opensAtMs: number | null;
   abandonAfterSeconds: number;
   admitPerMinute: number | null;
+  /** Fans of an opened lobby not yet placed in line (0 outside the draw). */
+  lobbyRemaining: number;
 };
-const QUEUE_VIEW_LENGTH = 8;
+export const QUEUE_VIEW_LENGTH = 9;
 
-function queueViewOf(values: unknown[]): QueueView {
-  const [queueStatus, maxActive, activeCap, activeTtlSeconds, rate, opensAtMs, abandonAfterSeconds, admitPerMinute] =
-    values as [QueueStatus, number, number, number, string, number, number, number];
+/** Parses the queue view a script returns (numbers, or Buffers from a `...Buffer` command). */
+export function queueViewOf(values: unknown[]): QueueView {
+  const [
+    queueStatus,
+    maxActive,
+    activeCap,
+    activeTtlSeconds,
+    rate,
+    opensAtMs,
+    abandonAfterSeconds,
+    admitPerMinute,
+    lobby,
+  ] = values.map((value) => (Buffer.isBuffer(value) ? value.toString() : value)) as [
+    QueueStatus,
+    number,
+    number,
+    number,
+    string,
+    number,
+    number,
+    number,
+    number,
+  ];
   return {
     queueStatus,
     maxActive,
@@ -79,11 +128,12 @@ function queueViewOf(values: unknown[]): QueueView {
     opensAtMs: opensAtMs >= 0 ? opensAtMs : null,
     abandonAfterSeconds,
     admitPerMinute: admitPerMinute > 0 ? admitPerMinute : null,
+    lobbyRemaining: lobby,
   };
 }
 
 /** Per-user states the scripts return. */
-const State = { GONE: 0, WAITING: 1, ACTIVE: 2, LOBBY: 3 } as const;
+export const State = { GONE: 0, WAITING: 1, ACTIVE: 2, LOBBY: 3 } as const;
 
 /** Failures the scripts return as negative integers (the BullMQ convention), named once here. */
 const ScriptFailure = {
@@ -117,25 +167,50 @@ export function estimateWaitSeconds(
   return Math.max(byCapacity, byRate);
 }
 
+/** Seconds a fan without a position yet waits past the moment it asks for (see pollAfterSeconds). */
+const SPREAD_SECONDS = 5;
+
 /**
  * When a fan should ask again: every second or two near the front, up to 30 s far back (a tenth
  * of the expected wait); in the lobby, at the opening; never so late that a fan who follows it
- * would be dropped as absent (a third of `abandonAfterSeconds` at most).
+ * would be dropped as absent (a third of `abandonAfterSeconds` at most). Fans without a position
+ * (the lobby, or an opened lobby not yet placed) are spread over a few seconds by `spread`
+ * (0..1, stable per fan): the whole lobby is told the same moment, and nobody gains by being
+ * first — the order is drawn.
  */
 export function pollAfterSeconds(
   placement: Pick<Placement, 'status' | 'position' | 'etaSeconds' | 'queueStatus'>,
   abandonAfterSeconds = 300,
+  spread = 0,
 ): number {
   const longest = Math.max(1, Math.min(30, Math.floor(abandonAfterSeconds / 3)));
   const clamp = (seconds: number) => Math.max(1, Math.min(longest, seconds));
   if (placement.status === 'ACTIVE') return longest;
-  if (placement.position === null) return clamp(placement.etaSeconds ?? 1); // the lobby: until the opening
+  if (placement.position === null) {
+    const later = Math.floor(spread * SPREAD_SECONDS);
+    // The lobby: at the opening; an opened lobby being placed: in a few seconds.
+    return clamp((placement.queueStatus === 'LOBBY' ? (placement.etaSeconds ?? 1) : 2) + later);
+  }
   if (placement.queueStatus === 'PAUSED' || placement.queueStatus === 'SOLD_OUT') return longest;
   if (placement.position <= 5) return 1;
   return clamp(Math.max(2, Math.ceil((placement.etaSeconds ?? 0) / 10)));
 }
 
-function toPlacement(state: number, position: number, activeUntilMs: number, view: QueueView, now: number): Placement {
+/** A fan's stable share of the spread (pollAfterSeconds), from its token number. */
+const spreadOf = (tokenNumber: number) => (Math.imul(tokenNumber | 0, 2654435761) >>> 0) / 2 ** 32;
+
+/**
+ * A placement from a fan's state (State), its position in line (when waiting), its active time's
+ * end (when active), the queue's view and the fan's token number.
+ */
+export function toPlacement(
+  state: number,
+  position: number,
+  activeUntilMs: number,
+  view: QueueView,
+  now: number,
+  tokenNumber = 0,
+): Placement {
   const opensAt = view.opensAtMs !== null ? new Date(view.opensAtMs).toISOString() : null;
   const untilOpening = view.opensAtMs !== null ? Math.max(0, Math.ceil((view.opensAtMs - now) / 1000)) : 0;
   let where: Omit<Placement, 'pollAfterSeconds'>;
@@ -148,14 +223,31 @@ function toPlacement(state: number, position: number, activeUntilMs: number, vie
       queueStatus: view.queueStatus,
       opensAt,
     };
-  } else if (state === State.LOBBY) {
-    // In the lobby (or, just after the opening, not yet placed by the draw): no position yet.
+  } else if (state === State.LOBBY && view.queueStatus === 'LOBBY') {
+    // In the lobby: no position until the draw at the opening.
     where = {
       status: 'WAITING',
       position: null,
       etaSeconds: untilOpening,
       activeUntil: null,
       queueStatus: 'LOBBY',
+      opensAt,
+    };
+  } else if (state === State.LOBBY) {
+    // The lobby has opened and is being put in line: no position yet, and on average half the
+    // fans still to be placed will be ahead.
+    const wait = estimateWaitSeconds(Math.max(1, Math.ceil(view.lobbyRemaining / 2)), {
+      maxActive: view.activeCap,
+      activeTtlSeconds: view.activeTtlSeconds,
+      admissionsPerSecond: view.admissionsPerSecond,
+      admitPerMinute: view.admitPerMinute,
+    });
+    where = {
+      status: 'WAITING',
+      position: null,
+      etaSeconds: wait,
+      activeUntil: null,
+      queueStatus: view.queueStatus,
       opensAt,
     };
   } else {
@@ -168,7 +260,7 @@ function toPlacement(state: number, position: number, activeUntilMs: number, vie
     const etaSeconds = (view.queueStatus === 'LOBBY' ? untilOpening : 0) + wait;
     where = { status: 'WAITING', position, etaSeconds, activeUntil: null, queueStatus: view.queueStatus, opensAt };
   }
-  return { ...where, pollAfterSeconds: pollAfterSeconds(where, view.abandonAfterSeconds) };
+  return { ...where, pollAfterSeconds: pollAfterSeconds(where, view.abandonAfterSeconds, spreadOf(tokenNumber)) };
 }
 
 /** How Redis stores a token's identity: "<tokenId>:<iat>" in base 36 (see includes/admission.lua). */
@@ -195,7 +287,20 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
   /** The keys of every script that changes a queue (see the scripts' headers), in order. */
   const writeKeys = (queueId: string) => {
     const k = keysOf(queueId);
-    return [k.settings, k.waiting, k.active, k.users, k.stats, k.seq, k.lobby, k.draw, k.minute, k.seats];
+    return [
+      k.settings,
+      k.waiting,
+      k.active,
+      k.users,
+      k.stats,
+      k.seq,
+      k.lobby,
+      k.draw,
+      k.minute,
+      k.seats,
+      k.lineBits,
+      k.lobbyBits,
+    ];
   };
   const readKeys = (queueId: string) => {
     const k = keysOf(queueId);
@@ -286,17 +391,14 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
     return { placed: placed!, remaining: remaining!, admitted: admitted!, opened: opened === 1 };
   }
 
-  function parseStatuses(reply: unknown[], count: number, now: number): (Placement | null)[] {
+  function parseStatuses(reply: unknown[], refs: TokenRef[], now: number): (LinePlacement | null)[] {
     const view = queueViewOf(reply.slice(0, QUEUE_VIEW_LENGTH));
-    const placements: (Placement | null)[] = [];
-    for (let i = 0; i < count; i++) {
-      const [state, position, activeUntilMs] = reply.slice(
-        QUEUE_VIEW_LENGTH + 3 * i,
-        QUEUE_VIEW_LENGTH + 3 * i + 3,
-      ) as [number, number, number];
-      placements.push(state === State.GONE ? null : toPlacement(state, position, activeUntilMs, view, now));
-    }
-    return placements;
+    return refs.map((ref, i) => {
+      const at = QUEUE_VIEW_LENGTH + 4 * i;
+      const [state, position, activeUntilMs, arrival] = reply.slice(at, at + 4) as [number, number, number, number];
+      if (state === State.GONE) return null;
+      return { ...toPlacement(state, position, activeUntilMs, view, now, Number(ref.tokenId)), arrival };
+    });
   }
 
   return {
@@ -409,34 +511,104 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
         ...unknown[],
       ];
       if (lobbyPhase === 0) lobbySeeds.delete(queueId);
+      const token = parseRef(ref);
       return {
-        ...toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now()),
-        ...parseRef(ref),
+        ...toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now(), Number(token.tokenId)),
+        ...token,
         isNew: isNew === 1,
       };
     },
 
-    /** Where this token stands, or `null` when it is no longer live. One round trip, read-only. */
-    async status(queueId: string, ref: TokenRef): Promise<Placement | null> {
+    /**
+     * Where this token stands, or `null` when it is no longer live. One round trip, read-only.
+     * `arrival` is the fan's arrival number in line while waiting (see LinePlacement).
+     */
+    async status(queueId: string, ref: TokenRef): Promise<LinePlacement | null> {
       const reply = (await redis.wrStatus(...readKeys(queueId), ref.userId, refString(ref))) as [number, ...unknown[]];
       if (reply[0] === State.GONE) return null;
-      const [state, position, activeUntilMs, ...view] = reply as [number, number, number, ...unknown[]];
-      return toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now());
+      const [state, position, activeUntilMs, arrival, ...view] = reply as [
+        number,
+        number,
+        number,
+        number,
+        ...unknown[],
+      ];
+      return {
+        ...toPlacement(state, position, activeUntilMs, queueViewOf(view), Date.now(), Number(ref.tokenId)),
+        arrival,
+      };
     },
 
     /** `status` of many tokens of one queue, in order: a round trip per 500 tokens, read-only. */
-    async statuses(queueId: string, refs: TokenRef[]): Promise<(Placement | null)[]> {
+    async statuses(queueId: string, refs: TokenRef[]): Promise<(LinePlacement | null)[]> {
       const keys = readKeys(queueId);
-      const batches: Promise<(Placement | null)[]>[] = [];
+      const batches: Promise<(LinePlacement | null)[]>[] = [];
       for (let i = 0; i < refs.length; i += STATUS_BATCH) {
         const batch = refs.slice(i, i + STATUS_BATCH);
         batches.push(
           redis
             .wrStatuses(...keys, ...batch.flatMap((ref) => [ref.userId, refString(ref)]))
-            .then((reply) => parseStatuses(reply as unknown[], batch.length, Date.now())),
+            .then((reply) => parseStatuses(reply as unknown[], batch, Date.now())),
         );
       }
       return (await Promise.all(batches)).flat();
+    },
+
+    /**
+     * The queue's line as one script call (see snapshot-9.lua and line-snapshot.ts): `null` when
+     * Redis does not know the queue.
+     */
+    async lineSnapshot(queueId: string): Promise<RawLineSnapshot | null> {
+      const k = keysOf(queueId);
+      const reply = await redis.wrSnapshotBuffer(
+        k.settings,
+        k.waiting,
+        k.active,
+        k.stats,
+        k.draw,
+        k.seats,
+        k.seq,
+        k.lineBits,
+        k.lobbyBits,
+      );
+      if (typeof reply === 'number') return null;
+      const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString() : String(value));
+      const at = 1 + QUEUE_VIEW_LENGTH;
+      const [waiting, departures, head, tail, phase, cursor, lobbyFrom, lastToken, line, lobby] = reply.slice(at);
+      return {
+        redisNowMs: Number(reply[0]),
+        view: queueViewOf(reply.slice(1, at)),
+        waiting: Number(waiting),
+        departures: Number(departures),
+        head: Number(head),
+        tail: Number(tail),
+        phase: text(phase) as RawLineSnapshot['phase'],
+        cursor: Number(cursor),
+        lobbyFrom: Number(lobbyFrom),
+        lastToken: Number(lastToken),
+        line: Buffer.isBuffer(line) ? line : Buffer.alloc(0),
+        lobby: Buffer.isBuffer(lobby) ? lobby : Buffer.alloc(0),
+      };
+    },
+
+    /**
+     * Exact ranks (0 = the head of the line) of fans expected at these arrival numbers, in one
+     * round trip of plain commands: `null` for a fan whose arrival number is not (or no longer)
+     * that one.
+     */
+    async ranksAt(queueId: string, fans: { userId: string; arrival: number }[]): Promise<(number | null)[]> {
+      if (!fans.length) return [];
+      const waiting = keysOf(queueId).waiting;
+      const pipeline = redis.pipeline();
+      for (const fan of fans) pipeline.zscore(waiting, fan.userId).zrank(waiting, fan.userId);
+      const replies = (await pipeline.exec()) ?? [];
+      return fans.map((fan, i) => {
+        const [scoreError, score] = replies[2 * i] ?? [];
+        const [rankError, rank] = replies[2 * i + 1] ?? [];
+        if (scoreError) throw scoreError;
+        if (rankError) throw rankError;
+        return score !== null && Number(score) === fan.arrival && rank !== null ? Number(rank) : null;
+      });
     },
 
     /**
@@ -458,16 +630,19 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
       return { removed: removed === 1, admitted: admitted! };
     },
 
-    /** Ends whatever live token `userId` holds in the queue (an operator's revoke); false if none. */
-    async revoke(queueId: string, userId: string): Promise<boolean> {
-      const [removed] = (await redis.wrRemove(
+    /**
+     * Ends whatever live token `userId` holds in the queue (an operator's revoke): the id of the
+     * token it ended, or `null` if there was none.
+     */
+    async revoke(queueId: string, userId: string): Promise<string | null> {
+      const [removed, , tokenNumber] = (await redis.wrRemove(
         ...writeKeys(queueId),
         userId,
         '',
         'revoked',
         keysOf(queueId).events,
       )) as number[];
-      return removed === 1;
+      return removed === 1 ? String(tokenNumber) : null;
     },
 
     /**

@@ -108,7 +108,13 @@ t.test('the lobby is placed in bounded steps; meanwhile nobody who came later is
     'room for 100, yet behind the 50 of the lobby',
   );
   const lobbyFan = await room.status('steps', refOf('fan-0', lobby.get('fan-0')!));
-  t.match(lobbyFan, { status: 'WAITING', position: null, etaSeconds: 0 }, 'not placed yet: still in the lobby');
+  t.match(
+    lobbyFan,
+    { status: 'WAITING', position: null, queueStatus: 'OPEN', activeUntil: null },
+    'not placed yet: no position, but the queue is open',
+  );
+  t.ok(lobbyFan!.etaSeconds! >= 1, 'and a wait estimated from the fans still to be placed');
+  t.ok(lobbyFan!.pollAfterSeconds >= 2 && lobbyFan!.pollAfterSeconds <= 6, 'asked to come back in a few seconds');
 
   const step = await room.placeLobby('steps', 10);
   t.match(step, { placed: 10, remaining: 40, admitted: 10 }, 'ten placed and admitted, no more');

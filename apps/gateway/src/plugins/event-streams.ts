@@ -71,7 +71,7 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
   const hub = createPlacementHub({
     subscriber,
     channelOf: (queueId) => app.waitingRoom.channelOf(queueId),
-    placements: (queueId, refs) => app.waitingRoom.statuses(queueId, refs),
+    placements: (queueId, refs) => app.placements.placements(queueId, refs),
     onError: warn('placements of event streams not refreshed'),
   });
   presence.addSource(() => hub.watched());
@@ -145,6 +145,6 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
 
 export const eventStreamsPlugin = fp(eventStreams, {
   name: 'event-streams',
-  dependencies: ['waiting-room'],
+  dependencies: ['waiting-room', 'placements'],
   fastify: '5.x',
 });

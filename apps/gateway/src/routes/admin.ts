@@ -129,8 +129,9 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId, userId } = request.params;
-      const revoked = isQueueId(queueId) && (await app.waitingRoom.revoke(queueId, userId));
-      if (!revoked) throw new QueueErrors.TOKEN_NOT_FOUND(userId, queueId);
+      const tokenId = isQueueId(queueId) ? await app.waitingRoom.revoke(queueId, userId) : null;
+      if (tokenId === null) throw new QueueErrors.TOKEN_NOT_FOUND(userId, queueId);
+      app.placements.departed(queueId, tokenId);
       request.log.info({ queueId, userId }, 'token revoked');
       return reply.code(204).send();
     },

@@ -136,7 +136,7 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
     async (request, reply) => {
       const { queueId } = request.params;
       const claims = await queueTokenFor(request, queueId);
-      const where = await app.waitingRoom.status(queueId, claims);
+      const where = await app.placements.placement(queueId, claims);
       if (!where) throw new TokenErrors.TOKEN_EXPIRED();
       // Written down with everyone else this instance saw in the same second: no round trip here.
       if (where.status === 'WAITING') app.presence.seen(queueId, claims.userId);
@@ -173,7 +173,7 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
     async (request, reply) => {
       const { queueId } = request.params;
       const claims = await queueTokenFor(request, queueId, { allowQuery: true });
-      const first = await app.waitingRoom.status(queueId, claims);
+      const first = await app.placements.placement(queueId, claims);
       if (!first) throw new TokenErrors.TOKEN_EXPIRED();
       app.eventStreams.assertRoom();
       app.eventStreams.open(reply, queueId, claims, first);
@@ -198,8 +198,10 @@ export default async function queueRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId } = request.params;
-      const { removed } = await app.waitingRoom.remove(queueId, await queueTokenFor(request, queueId));
+      const claims = await queueTokenFor(request, queueId);
+      const { removed } = await app.waitingRoom.remove(queueId, claims);
       if (!removed) throw new TokenErrors.TOKEN_EXPIRED();
+      app.placements.departed(queueId, claims.tokenId);
       return reply.code(204).send();
     },
   );

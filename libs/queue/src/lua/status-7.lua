@@ -8,7 +8,8 @@
     ARGV[1] userId     ARGV[2] tokenRef "<tokenId>:<iat>" in base 36
   Output:
     { 0 }                                                   not live (left, paid, expired, dropped, replaced)
-    { state, position, activeUntilMs, ...queueView }        state 1 waiting, 2 active, 3 lobby
+    { state, position, activeUntilMs, arrival number in line (0 unless waiting), ...queueView }
+                                                            state 1 waiting, 2 active, 3 lobby
 ]]
 --- @include "includes/admission"
 

@@ -7,8 +7,8 @@
     KEYS[7] seats
     ARGV[2i-1] userId, ARGV[2i] tokenRef, for each token
   Output:
-    { ...queueView (8 values), then per token: state, position, activeUntilMs }
-      state 0 not live, 1 waiting, 2 active, 3 lobby
+    { ...queueView (9 values), then per token: state, position, activeUntilMs, arrival number }
+      state 0 not live, 1 waiting, 2 active, 3 lobby; arrival number 0 unless waiting
 ]]
 --- @include "includes/admission"
 
@@ -20,10 +20,8 @@ local now = nowMs()
 local draw = readDraw(Q)
 local result = queueView(Q, now)
 for i = 1, #ARGV, 2 do
-  local where = { 0, 0, 0 }
+  local where = { 0, 0, 0, 0 }
   if isToken(redis.call('HGET', Q.users, ARGV[i]), ARGV[i + 1]) then where = describe(Q, draw, ARGV[i], now) end
-  result[#result + 1] = where[1]
-  result[#result + 1] = where[2]
-  result[#result + 1] = where[3]
+  for j = 1, 4 do result[#result + 1] = where[j] end
 end
 return result

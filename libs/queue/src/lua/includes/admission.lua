@@ -23,6 +23,12 @@
     draw      hash    phase (lobby | drawing | open), seed, commitment, base, cursor, end,
                       openedAtMs, nextSeed, nextCommitment
     seats     hash    left, held: kept by booking (missing = unknown: no seat cap)
+    lineBits  string  bitmap by arrival number: for every number at or after the head of `waiting`,
+                      its bit is 1 exactly when that number is in `waiting` (bits before the head are
+                      stale: admission pops the head without clearing them). Lets each gateway
+                      count positions from one snapshot instead of a ZRANK per poll.
+    lobbyBits string  bitmap by token number (the tokenId, an arrival number): 1 while that token
+                      is live in the lobby, not yet placed in line.
 ]]
 
 local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -55,6 +61,19 @@ local SLICE = 1000
 
 local function count(Q, field, n)
   if n > 0 then redis.call('HINCRBY', Q.stats, field, n) end
+end
+
+-- The token number (arrival number at join) of a users value "<tokenId>:<iat>:<seen>" (base 36).
+local function tokenNumberOf(value)
+  return tonumber(string.match(value, '^(%w+):'), 36)
+end
+
+-- lineBits and lobbyBits (see the header): one bit per arrival number.
+local function markInLine(Q, score, on)
+  redis.call('SETBIT', Q.lineBits, score, on and 1 or 0)
+end
+local function markInLobby(Q, tokenNumber, on)
+  redis.call('SETBIT', Q.lobbyBits, tokenNumber, on and 1 or 0)
 end
 
 -- Members out of `zsetKey` and their users' live tokens gone.
@@ -233,37 +252,44 @@ local function admitWaiting(Q, now)
   return admitted
 end
 
--- Where a live user stands (the caller checked `users`): { 2, 0, activeUntilMs } active;
--- { 1, position, 0 } in line; { 3, 0, 0 } in the lobby; { 0, 0, 0 } active time over.
--- While the lobby is being placed, those who joined after the opening also have the lobby's
--- fans not yet placed ahead of them.
+-- Where a live user stands (the caller checked `users`): { 2, 0, activeUntilMs, 0 } active;
+-- { 1, position, 0, arrival number } in line; { 3, 0, 0, 0 } in the lobby (or not placed yet);
+-- { 0, 0, 0, 0 } active time over. While the lobby is being placed, those who joined after the
+-- opening also have the lobby's fans not yet placed ahead of them.
 local function describe(Q, draw, userId, now)
   local activeUntil = redis.call('ZSCORE', Q.active, userId)
   if activeUntil then
-    if tonumber(activeUntil) > now then return { 2, 0, tonumber(activeUntil) } end
-    return { 0, 0, 0 }
+    if tonumber(activeUntil) > now then return { 2, 0, tonumber(activeUntil), 0 } end
+    return { 0, 0, 0, 0 }
   end
   local rank = redis.call('ZRANK', Q.waiting, userId)
   if rank then
     local position = rank + 1
-    if draw.phase == 'drawing' and tonumber(redis.call('ZSCORE', Q.waiting, userId)) > draw.cursor then
+    local score = tonumber(redis.call('ZSCORE', Q.waiting, userId))
+    if draw.phase == 'drawing' and score > draw.cursor then
       position = position + (num(redis.call('HGET', Q.stats, 'lobby')) or 0)
     end
-    return { 1, position, 0 }
+    return { 1, position, 0, score }
   end
-  return { 3, 0, 0 }
+  return { 3, 0, 0, 0 }
 end
+
+-- A measured admission rate older than this (the ticks stopped) is not used for estimates.
+local RATE_TTL_MS = 60000
 
 -- What a placement needs besides the user's own state (see waiting-room.ts, QueueView):
 -- { queueStatus, maxActive, active cap, activeTtlSeconds, rate, opensAtMs or -1,
---   abandonAfterSeconds, admitPerMinute or -1 }
+--   abandonAfterSeconds, admitPerMinute or -1, lobby fans not yet placed }
 local function queueView(Q, now)
   -- (A live token of a queue whose settings are gone cannot happen unless Redis lost keys one by one.)
   local settings = readSettings(Q) or { maxActive = 1, activeTtlSeconds = 600, abandonAfterSeconds = 300 }
   local seats = readSeats(Q)
+  local stats = redis.call('HMGET', Q.stats, 'rate', 'rateAtMs', 'lobby')
+  local rate = stats[1] or '0'
+  if now - (num(stats[2]) or 0) > RATE_TTL_MS then rate = '0' end
   return {
     queueStatus(settings, seats, now), settings.maxActive, activeCap(settings, seats), settings.activeTtlSeconds,
-    redis.call('HGET', Q.stats, 'rate') or '0', settings.opensAtMs or -1, settings.abandonAfterSeconds,
-    settings.admitPerMinute or -1,
+    rate, settings.opensAtMs or -1, settings.abandonAfterSeconds, settings.admitPerMinute or -1,
+    math.max(num(stats[3]) or 0, 0),
   }
 end

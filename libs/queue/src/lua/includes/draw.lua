@@ -14,7 +14,9 @@
 ]]
 
 local function startLobby(Q, seed, commitment)
-  redis.call('HSET', Q.draw, 'phase', 'lobby', 'seed', seed, 'commitment', commitment)
+  -- lobbyFrom: the first token number this lobby can hold (where snapshots read lobbyBits from).
+  local lobbyFrom = tonumber(redis.call('GET', Q.seq) or '0') + 1
+  redis.call('HSET', Q.draw, 'phase', 'lobby', 'seed', seed, 'commitment', commitment, 'lobbyFrom', lobbyFrom)
   redis.call('HDEL', Q.draw, 'base', 'cursor', 'end', 'openedAtMs', 'nextSeed', 'nextCommitment')
   redis.call('HSET', Q.stats, 'lobby', 0)
 end
@@ -56,13 +58,15 @@ local function placeChunk(Q, now, limit)
   local args = {}
   for i = 1, #members do
     local userId = string.sub(members[i], 33)
+    local value = redis.call('HGET', Q.users, userId)
     -- Still live, and not already back in line by a join of their own after leaving the lobby.
-    if redis.call('HEXISTS', Q.users, userId) == 1 and not redis.call('ZSCORE', Q.waiting, userId)
-      and not redis.call('ZSCORE', Q.active, userId) then
+    if value and not redis.call('ZSCORE', Q.waiting, userId) and not redis.call('ZSCORE', Q.active, userId) then
       cursor = cursor + 1
       placed = placed + 1
       args[#args + 1] = cursor
       args[#args + 1] = userId
+      markInLobby(Q, tokenNumberOf(value), false)
+      markInLine(Q, cursor, true)
       if #args >= 2 * SLICE then
         redis.call('ZADD', Q.waiting, unpack(args))
         args = {}

@@ -5,7 +5,7 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats  KEYS[11] lineBits  KEYS[12] lobbyBits
     ARGV[1] maxActive   ARGV[2] activeTtlSeconds   ARGV[3] paused "1"/"0"
     ARGV[4] admitPerMinute or ""   ARGV[5] opensAt in epoch ms or ""   ARGV[6] abandonAfterSeconds
     ARGV[7] maxActivePerSeat or ""
@@ -19,7 +19,7 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10], lineBits = KEYS[11], lobbyBits = KEYS[12],
 }
 local seed, commitment = ARGV[8], ARGV[9]
 local now = nowMs()

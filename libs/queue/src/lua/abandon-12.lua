@@ -7,7 +7,7 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats  KEYS[11] lineBits  KEYS[12] lobbyBits
     ARGV[1] most fans to look at   ARGV[2] events channel
   Output:
     { dropped, looked at, opened the lobby (1/0), walk complete (1/0) }
@@ -17,7 +17,7 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10], lineBits = KEYS[11], lobbyBits = KEYS[12],
 }
 local settings = readSettings(Q)
 if not settings then return { 0, 0, 0, 1 } end
@@ -43,6 +43,7 @@ if part == 'waiting' then
     if value and absent(value) then
       redis.call('ZREM', Q.waiting, userId)
       redis.call('HDEL', Q.users, userId)
+      markInLine(Q, tonumber(batch[i + 1]), false)
       dropped = dropped + 1
     end
   end
@@ -70,6 +71,7 @@ if part == 'lobby' and looked < limit then
       and absent(value) then
       gone[#gone + 1] = batch[i]
       redis.call('HDEL', Q.users, userId)
+      markInLobby(Q, tokenNumberOf(value), false)
       fromLobby = fromLobby + 1
     end
   end

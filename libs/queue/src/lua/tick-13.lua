@@ -5,8 +5,8 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
-    KEYS[11] samples (list of "<ms>:<admitted total>", newest first)
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats  KEYS[11] lineBits  KEYS[12] lobbyBits
+    KEYS[13] samples (list of "<ms>:<admitted total>", newest first)
     ARGV[1] most expired tokens to drop in this tick
     ARGV[2] events channel
   Output:
@@ -17,9 +17,9 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10], lineBits = KEYS[11], lobbyBits = KEYS[12],
 }
-local samplesKey, channel = KEYS[11], ARGV[2]
+local samplesKey, channel = KEYS[13], ARGV[2]
 if redis.call('EXISTS', Q.settings) == 0 then return { 0, 0, 0, 0 } end
 
 local now = nowMs()
@@ -39,7 +39,7 @@ local oldMs, oldTotal = string.match(oldest, '^(%d+):(%d+)')
 oldMs, oldTotal = tonumber(oldMs), tonumber(oldTotal)
 local rate = 0
 if now > oldMs then rate = (total - oldTotal) * 1000 / (now - oldMs) end
-redis.call('HSET', Q.stats, 'rate', string.format('%.3f', rate))
+redis.call('HSET', Q.stats, 'rate', string.format('%.3f', rate), 'rateAtMs', now)
 
 -- Booking changes the seats hash without telling anyone: streams learn of SOLD_OUT from here.
 local soldOut = isSoldOut(readSeats(Q)) and '1' or '0'

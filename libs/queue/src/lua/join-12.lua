@@ -5,7 +5,7 @@
 
   Input:
     KEYS[1] settings  KEYS[2] waiting  KEYS[3] active  KEYS[4] users  KEYS[5] stats  KEYS[6] seq
-    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats
+    KEYS[7] lobby  KEYS[8] draw  KEYS[9] minute  KEYS[10] seats  KEYS[11] lineBits  KEYS[12] lobbyBits
     ARGV[1] userId
     ARGV[2] lobby entry "<HMAC-SHA256(seed, userId), 32 bytes><userId>", or "" when not known
     ARGV[3] the commitment of the seed ARGV[2] was computed with, or ""
@@ -21,7 +21,7 @@
 
 local Q = {
   settings = KEYS[1], waiting = KEYS[2], active = KEYS[3], users = KEYS[4], stats = KEYS[5], seq = KEYS[6],
-  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10],
+  lobby = KEYS[7], draw = KEYS[8], minute = KEYS[9], seats = KEYS[10], lineBits = KEYS[11], lobbyBits = KEYS[12],
 }
 local userId, entry, commitment, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 
@@ -51,8 +51,10 @@ if where[1] == 0 then
   if toLobby then
     redis.call('ZADD', Q.lobby, 0, entry)
     redis.call('HINCRBY', Q.stats, 'lobby', 1)
+    markInLobby(Q, seq, true)
   else
     redis.call('ZADD', Q.waiting, seq, userId)
+    markInLine(Q, seq, true)
     changed = changed + admitWaiting(Q, now)
   end
   redis.call('HINCRBY', Q.stats, 'joined', 1)
