@@ -42,11 +42,11 @@ t.test(
     // A grace shorter than the API's minimum (30 s), straight in Redis, so the test need not wait.
     const keys = queueKeys(config.REDIS_PREFIX, 'q');
     await redis.hset(keys.settings, 'abandonAfterSeconds', 2);
-    const [active, silent, polling, streaming] = (await Promise.all(
-      ['active', 'silent', 'polling', 'streaming'].map(
-        async (userId) => (await join('q', userId)).json().token as string,
-      ),
-    )) as [string, string, string, string];
+    // One after the other: the test relies on this arrival order (active first, then 1, 2, 3).
+    const tokens: string[] = [];
+    for (const userId of ['active', 'silent', 'polling', 'streaming'])
+      tokens.push((await join('q', userId)).json().token);
+    const [active, silent, polling, streaming] = tokens as [string, string, string, string];
     const poll = (token: string, via = app) =>
       via.inject({ method: 'GET', url: '/queues/q/tokens/me', headers: bearer(token) });
 

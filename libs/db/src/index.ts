@@ -5,6 +5,7 @@ export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, type Migration
 export { seedDemoData, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE, DEFAULT_QUEUE_SETTINGS } from './seed.js';
 export {
   saveQueueSettings,
+  storeQueueSettings,
   findQueueSettings,
   listQueueSettings,
   queueDefaultsOf,

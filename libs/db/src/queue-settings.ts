@@ -1,6 +1,7 @@
 import type { Config } from '@concert/config';
 import type { QueueSettings, QueueSettingsChange } from '@concert/contract';
-import { rows, type SqlExecutor } from './sql.js';
+import { inTransaction, rows, type Sql, type SqlExecutor } from './sql.js';
+import { settleQueueDraw } from './queue-draw.js';
 
 /** Settings a queue created without them takes (QUEUE_DEFAULT_* of the configuration). */
 export type QueueDefaults = { maxActive: number; activeTtlSeconds: number; abandonAfterSeconds: number };
@@ -94,4 +95,23 @@ export async function findQueueSettings(on: SqlExecutor, queueId: string): Promi
 /** Every stored queue, by id. */
 export async function listQueueSettings(on: SqlExecutor): Promise<QueueSettings[]> {
   return (await rows<Row>(on, `SELECT ${SELECT} FROM queue ORDER BY id`)).map(toSettings);
+}
+
+/**
+ * What an operator's change of a queue writes durably, in one transaction: the settings, and the
+ * lobby draw's seed kept in step with the opening (`freshSeed` for a new opening). The waiting
+ * room's copy in Redis is written after, from what this returns (PostgreSQL is what a Redis that
+ * lost the queue is restored from).
+ */
+export async function storeQueueSettings(
+  sql: Sql,
+  queueId: string,
+  change: QueueSettingsChange,
+  defaults: QueueDefaults,
+  freshSeed: string,
+): Promise<{ settings: QueueSettings; created: boolean; drawSeed: string | null }> {
+  return inTransaction(sql, async (client) => {
+    const saved = await saveQueueSettings(client, queueId, change, defaults);
+    return { ...saved, drawSeed: await settleQueueDraw(client, queueId, freshSeed) };
+  });
 }

@@ -166,7 +166,12 @@ export function createPlacementHub(opts: {
         };
         queues.set(queueId, queue);
         byChannel.set(queue.channel, queue);
-        subscriber.subscribe(queue.channel).catch(fail);
+        // A change published before the subscription took effect would otherwise wait for the
+        // periodic re-read: read once more as soon as it is in place.
+        const subscribed = queue;
+        subscriber.subscribe(queue.channel).then(() => {
+          if (queues.get(queueId) === subscribed) schedule(subscribed);
+        }, fail);
       }
       const watcher: Watcher = {
         queueId,

@@ -314,7 +314,11 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
    */
   const lobbySeeds = new Map<string, { seed: Buffer; commitment: string }>();
 
-  async function configure(queueId: string, settings: StoredQueueSettings): Promise<{ created: boolean }> {
+  async function configure(
+    queueId: string,
+    settings: StoredQueueSettings,
+    mode: { restore?: boolean } = {},
+  ): Promise<{ created: boolean }> {
     const opensAtMs = settings.opensAt ? Date.parse(settings.opensAt) : null;
     // Callers that store settings durably pass the durable seed; others (tools, tests) get one
     // that lives in Redis only.
@@ -331,6 +335,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
       seed ?? '',
       seed ? drawCommitment(seed) : '',
       keysOf(queueId).events,
+      mode.restore ? '1' : '0',
     );
     await redis.sadd(queueRegistryKey(opts.prefix), queueId);
     unknownUntil.delete(queueId);
@@ -347,7 +352,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
       unknownUntil.set(queueId, Date.now() + UNKNOWN_QUEUE_TTL_MS);
       return false;
     }
-    await configure(queueId, settings);
+    await configure(queueId, settings, { restore: true });
     return true;
   }
 
@@ -404,7 +409,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
   return {
     /**
      * Stores a queue's settings (as saved durably, with the durable draw seed when there is one)
-     * and registers it for the worker's ticks.
+     * and registers it for the worker's ticks. With `restore`, only if Redis lacks the queue.
      */
     configure,
 
@@ -421,7 +426,7 @@ export function createWaitingRoom(opts: { redis: RedisClient; prefix: string; lo
       const missing = all.filter((_, i) => exists[i] === 0);
       for (const { queueId, settings } of missing) {
         const drawSeed = settings.drawSeed ?? (drawSeedOf ? await drawSeedOf(queueId) : null);
-        await configure(queueId, { ...settings, drawSeed });
+        await configure(queueId, { ...settings, drawSeed }, { restore: true });
       }
       return missing.map(({ queueId }) => queueId);
     },

@@ -1,7 +1,7 @@
 import type { Config } from '@concert/config';
 import type { QueueSettingsChange } from '@concert/contract';
-import { queueDefaultsOf, saveQueueSettings, type Sql } from '@concert/db';
-import { connectWaitingRoom, issueQueueToken } from '@concert/queue';
+import { queueDefaultsOf, storeQueueSettings, type Sql } from '@concert/db';
+import { connectWaitingRoom, issueQueueToken, newDrawSeed } from '@concert/queue';
 import { createQueueTokenSigner, readPem, signingKeyFrom } from '@concert/tokens';
 import type { TapLike } from './context.js';
 
@@ -24,9 +24,9 @@ export async function createTokenIssuer(t: TapLike, config: Config, opts: { sql:
     signer,
     /** Creates or changes a queue (missing settings take the configuration's defaults). */
     async configure(queueId: string, change: QueueSettingsChange = {}) {
-      const { settings } = await saveQueueSettings(opts.sql, queueId, change, defaults);
+      const { settings, drawSeed } = await storeQueueSettings(opts.sql, queueId, change, defaults, newDrawSeed());
       const { queueId: _id, ...values } = settings;
-      await waitingRoom.configure(queueId, values);
+      await waitingRoom.configure(queueId, { ...values, drawSeed });
       return settings;
     },
     /** Joins `queueId` as `userId`; returns the signed token, its state and an auth header. */

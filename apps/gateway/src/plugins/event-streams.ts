@@ -20,7 +20,12 @@ const KEEP_ALIVE_MS = 15_000;
 const MAX_BUFFERED_BYTES = 64 * 1024;
 const END_EVENT = `event: end\ndata: ${JSON.stringify({ reason: 'EXPIRED' })}\n\n`;
 
-type Stream = { res: ServerResponse; close: () => void };
+type Stream = {
+  res: ServerResponse;
+  /** Writes to the client, cutting it off when it reads too slowly. */
+  write: (text: string) => void;
+  close: () => void;
+};
 
 export type EventStreams = {
   /**
@@ -78,7 +83,7 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
 
   const streams = new Set<Stream>();
   const keepAlive = setInterval(() => {
-    for (const stream of streams) stream.res.write(': keep-alive\n\n');
+    for (const stream of streams) stream.write(': keep-alive\n\n');
   }, KEEP_ALIVE_MS);
   keepAlive.unref();
 
@@ -108,7 +113,7 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
         close();
       }
     };
-    const stream: Stream = { res, close };
+    const stream: Stream = { res, write, close };
     write(statusEvent(queueId, first));
     unwatch = hub.watch(queueId, ref, first, (placement) => {
       if (placement) return write(statusEvent(queueId, placement));

@@ -14,14 +14,7 @@ import {
 } from '@concert/contract';
 import { adminKeyGuard, errorResponses, HttpErrors, noContent, respond } from '@concert/http';
 import { newDrawSeed, QueueErrors } from '@concert/queue';
-import {
-  findQueueSettings,
-  inTransaction,
-  listQueueSettings,
-  queueDefaultsOf,
-  saveQueueSettings,
-  settleQueueDraw,
-} from '@concert/db';
+import { findQueueSettings, listQueueSettings, queueDefaultsOf, storeQueueSettings } from '@concert/db';
 
 const adminKey = [{ adminKey: [] }];
 
@@ -31,12 +24,11 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
   app.addHook('onRequest', adminKeyGuard(opts.config.ADMIN_API_KEY!));
   const defaults = queueDefaultsOf(opts.config);
 
-  /** Stored settings with the live figures from Redis. */
-  async function overview(settings: QueueSettings): Promise<QueueOverview> {
+  /** Stored settings with the live figures from Redis (restored from them if Redis lost the queue). */
+  async function overview(settings: QueueSettings): Promise<QueueOverview | null> {
     const { queueId, ...stored } = settings;
     const figures = await app.waitingRoom.figures(queueId);
-    if (!figures) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
-    return { queueId, ...stored, ...figures };
+    return figures && { queueId, ...stored, ...figures };
   }
 
   app.put(
@@ -61,10 +53,13 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
         throw new HttpErrors.VALIDATION_ERROR('queueId must be 1–64 of A-Z a-z 0-9 . _ : @ -');
       }
       // PostgreSQL first: it is the durable copy Redis is restored from, the lobby draw's seed with it.
-      const { settings, created, drawSeed } = await inTransaction(app.sql, async (client) => {
-        const saved = await saveQueueSettings(client, queueId, request.body, defaults);
-        return { ...saved, drawSeed: await settleQueueDraw(client, queueId, newDrawSeed()) };
-      });
+      const { settings, created, drawSeed } = await storeQueueSettings(
+        app.sql,
+        queueId,
+        request.body,
+        defaults,
+        newDrawSeed(),
+      );
       const { queueId: _id, ...values } = settings;
       await app.waitingRoom.configure(queueId, { ...values, drawSeed });
       request.log.info({ queueId, settings: values, created }, 'queue settings stored');
@@ -86,7 +81,13 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
         },
       },
     },
-    async () => Promise.all((await listQueueSettings(app.sql)).map(overview)),
+    async (request) => {
+      const all = await Promise.all((await listQueueSettings(app.sql)).map(overview));
+      // A queue Redis could not be given back this moment is left out, rather than failing the list.
+      const shown = all.filter((queue) => queue !== null);
+      if (shown.length < all.length) request.log.warn({ missing: all.length - shown.length }, 'queues without figures');
+      return shown;
+    },
   );
 
   app.get(
@@ -107,8 +108,9 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
     async (request) => {
       const { queueId } = request.params;
       const settings = isQueueId(queueId) ? await findQueueSettings(app.sql, queueId) : null;
-      if (!settings) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
-      return overview(settings);
+      const queue = settings && (await overview(settings));
+      if (!queue) throw new QueueErrors.QUEUE_NOT_FOUND(queueId);
+      return queue;
     },
   );
 

@@ -33,11 +33,14 @@ export const admitQueues: JobDefinition = {
   name: 'admit-queues',
   everyMs: (config) => config.ADMIT_INTERVAL_MS,
   async handle(context) {
-    const { waitingRoom, metrics } = context;
+    const { waitingRoom, metrics, config } = context;
     const restored = await restoreLostQueues(context);
     const queueIds = await waitingRoom.queueIds();
+    // Placing a big lobby goes on over several ticks, a tick's worth at a time, so that the other
+    // queues' ticks (expiry, admission) never wait behind an opening.
+    const placeBudgetMs = config.ADMIT_INTERVAL_MS;
     const results = await Promise.all(
-      queueIds.map(async (queueId) => ({ queueId, ...(await waitingRoom.tick(queueId)) })),
+      queueIds.map(async (queueId) => ({ queueId, ...(await waitingRoom.tick(queueId, { placeBudgetMs })) })),
     );
     const sum = { queues: queueIds.length, admitted: 0, expired: 0, abandoned: 0, placed: 0, opened: 0, restored };
     for (const result of results) {

@@ -11,6 +11,8 @@
     ARGV[7] maxActivePerSeat or ""
     ARGV[8] the draw's seed (64 hex) or ""   ARGV[9] its SHA-256 (64 hex) or ""
     ARGV[10] events channel
+    ARGV[11] "1": a restore — store nothing if Redis has the queue by now (an operator's change
+             made meanwhile must not be overwritten by the older settings the restore read)
   Output:
     1 when the queue was new to Redis, else 0
 ]]
@@ -24,6 +26,7 @@ local Q = {
 local seed, commitment = ARGV[8], ARGV[9]
 local now = nowMs()
 local created = redis.call('EXISTS', Q.settings) == 0 and 1 or 0
+if created == 0 and ARGV[11] == '1' then return 0 end
 -- An opening that is due happens under the settings it was announced with, before they change.
 if created == 0 then ensureOpened(Q, now) end
 
