@@ -131,7 +131,7 @@ t.test('after a scripted journey, each process exports the figures of what happe
     const w = workerScrape;
     t.ok(valueOf(w, 'bullmq_job_count', { queue: 'concert-jobs', service: 'worker' }) >= 1, "BullMQ's exporter");
     t.ok(valueOf(w, 'bullmq_job_completed_total', { queue: 'concert-jobs' }) >= 1, 'completed jobs recorded');
-    t.ok(valueOf(w, 'worker_job_duration_seconds_count', { job: 'admit-queues' }) >= 1);
+    t.ok(valueOf(w, 'worker_job_duration_seconds_count', { job_name: 'admit-queues' }) >= 1);
     t.equal(valueOf(w, 'service_ready'), 1);
   });
 
