@@ -501,6 +501,8 @@ t.test('Prometheus files', { skip: has('promtool') ? false : 'promtool is not in
   for (const args of [
     ['check', 'rules', 'deploy/prometheus/alert-rules.yml'],
     ['check', 'config', 'deploy/prometheus/prometheus.yml'],
+    // The rules' own unit tests: e.g. AdmissionTicksStopped quiet while ticks happen, firing when they stop.
+    ['test', 'rules', 'deploy/prometheus/alert-tests.yml'],
   ]) {
     const result = spawnSync('promtool', args, { cwd: ROOT, encoding: 'utf8' });
     t.equal(result.status, 0, `promtool ${args.join(' ')}: ${result.stdout}${result.stderr}`);
