@@ -27,6 +27,15 @@ type Container = {
   envFrom?: any[];
   [k: string]: any;
 };
+type Volume = {
+  name: string;
+  secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] };
+};
+type PodSpec = {
+  securityContext?: { runAsUser?: number; fsGroup?: number };
+  containers: Container[];
+  volumes?: Volume[];
+};
 
 /**
  * Renders the production overlay from a copy, with secrets made the documented way: with its
@@ -50,7 +59,7 @@ function renderProduction(opts: { components: boolean }): K8s[] {
   return parseAllDocuments(rendered).map((doc) => doc.toJS() as K8s);
 }
 
-const podSpecOf = (resource: K8s) =>
+const podSpecOf = (resource: K8s): PodSpec | undefined =>
   resource.kind === 'Deployment' || resource.kind === 'StatefulSet' || resource.kind === 'Job'
     ? resource.spec.template.spec
     : undefined;
@@ -63,8 +72,8 @@ const findIn = (resources: K8s[], kind: string, name: string) =>
  * Whether the pod's user can read the files of a secret volume: the kubelet writes them owned by
  * root, in the group `fsGroup` when the pod sets one, with the volume's mode (0644 by default).
  */
-function podCanRead(pod: any, container: Container, volume: any) {
-  const mode: number = volume.secret.defaultMode ?? 0o644;
+function podCanRead(pod: PodSpec, container: Container, volume: Volume) {
+  const mode = volume.secret?.defaultMode ?? 0o644;
   const user = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
   if (user === 0 || mode & 0o004) return true;
   return pod.securityContext?.fsGroup !== undefined && Boolean(mode & 0o040);
@@ -76,8 +85,8 @@ function podCanRead(pod: any, container: Container, volume: any) {
  * names a path under /run/secrets pointed there: a file the pod does not mount stays missing).
  */
 function podEnvironment(resources: K8s[], deployment: K8s, root: string): Record<string, string> {
-  const pod = podSpecOf(deployment);
-  const container = pod.containers[0] as Container;
+  const pod = podSpecOf(deployment)!;
+  const container = pod.containers[0]!;
   const secretData = (name: string, key: string) => {
     const secret = resources.find((r) => r.kind === 'Secret' && r.metadata.name === name);
     const encoded = secret?.data?.[key];
@@ -94,7 +103,7 @@ function podEnvironment(resources: K8s[], deployment: K8s, root: string): Record
     if (resolved !== undefined) env[name] = resolved;
   }
   for (const mount of container.volumeMounts ?? []) {
-    const volume = pod.volumes.find((v: any) => v.name === mount.name);
+    const volume = pod.volumes?.find((v) => v.name === mount.name);
     if (!volume?.secret) continue;
     for (const item of volume.secret.items ?? []) {
       const file = join(root, mount.mountPath, item.path);
@@ -174,18 +183,18 @@ t.test('Kubernetes manifests', { skip: has('kubectl') ? false : 'kubectl is not 
       ...podEnvironment(resources, named('Deployment', app)!, join(root, app)),
     });
     for (const resource of deployments) {
-      const pod = resource.spec.template.spec;
-      const container = pod.containers[0] as Container;
+      const pod = podSpecOf(resource)!;
+      const container = pod.containers[0]!;
       for (const mount of container.volumeMounts ?? []) {
-        const volume = pod.volumes.find((v: any) => v.name === mount.name);
+        const volume = pod.volumes?.find((v) => v.name === mount.name);
         if (volume?.secret)
           t.ok(podCanRead(pod, container, volume), `${resource.metadata.name} can read ${mount.mountPath}`);
       }
     }
     const mountedKeys = (app: string) =>
-      (named('Deployment', app)!.spec.template.spec.volumes as any[])
+      (podSpecOf(named('Deployment', app)!)!.volumes ?? [])
         .flatMap((volume) => volume.secret?.items ?? [])
-        .map((item: { key: string }) => item.key)
+        .map((item) => item.key)
         .sort();
     t.same(mountedKeys('gateway'), ['admin-key', 'token.key'], 'gateway: the signing key and the admin key');
     t.same(mountedKeys('booking'), ['admin-key', 'token.pub'], 'booking: the public key only, and the admin key');
