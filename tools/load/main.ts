@@ -197,9 +197,10 @@ export async function runLoad(s: LoadSettings): Promise<{ stats: Stats; concert:
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (running.size >= s.maxInFlight) stats.shed++;
     else {
-      const fan: Promise<void> = runFan(index, `${s.userPrefix}-${index}`, journey, stats, sold)
-        .catch((error: Error) => stats.errors.add(`bug ${error.message}`.slice(0, 120)))
-        .finally(() => running.delete(fan));
+      // runFan counts every way a journey can fail (outcome `error`), so errorRate sees them all.
+      const fan: Promise<void> = runFan(index, `${s.userPrefix}-${index}`, journey, stats, sold).finally(() =>
+        running.delete(fan),
+      );
       running.add(fan);
     }
     // Poisson arrivals at the current rate.

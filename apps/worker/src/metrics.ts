@@ -54,7 +54,8 @@ export function createWorkerMetrics(registry: Registry) {
     jobDuration: new Histogram({
       name: 'worker_job_duration_seconds',
       help: 'Duration of each job run (a tick is one admit-queues run)',
-      labelNames: ['job', 'outcome'],
+      // Not `job`: Prometheus sets `job` on every target, and with honorLabels ours would overwrite it.
+      labelNames: ['job_name', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),

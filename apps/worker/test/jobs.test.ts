@@ -76,7 +76,7 @@ t.test('the worker app: health, metrics, and a clean stop', async (t) => {
   );
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   t.match(metrics, /worker_admitted_total\{queue="m"[^}]*\} 1/);
-  t.match(metrics, /worker_job_duration_seconds_count\{[^}]*job="admit-queues"/);
+  t.match(metrics, /worker_job_duration_seconds_count\{[^}]*job_name="admit-queues"/);
   t.match(metrics, /worker_released_holds_total/);
   await app.close();
   t.pass('closed: the job in hand finished and connections were released');

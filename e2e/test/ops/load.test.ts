@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,6 @@ import t, { type Test } from 'tap';
 import { seedDemoData, type Db } from '@concert/db';
 import { createGatewayClient } from '@concert/contract';
 import {
-  freePort,
   setupTestContext,
   startStack,
   TEST_ADMIN_KEY,
@@ -15,10 +15,10 @@ import {
   TEST_IDENTITY_ISSUER,
 } from '@concert/testing';
 import { scrape, valueOf } from './prometheus.js';
+import { hasNginx, startComposeProxy } from './proxy.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LOAD = ['--conditions=@concert/source', '--import=tsx', 'tools/load/main.ts'];
-const hasNginx = spawnSync('sh', ['-c', 'command -v nginx']).status === 0;
 
 /** Runs the load tool to completion (bounded: it stops by itself; the test kills it after 120 s). */
 function runLoadTool(args: string[]) {
@@ -36,39 +36,30 @@ function runLoadTool(args: string[]) {
   });
 }
 
-/** The compose proxy's nginx.conf in front of the stack on 127.0.0.1 (the same routes, real nginx). */
-async function startProxy(t: Test, upstreams: { gateway: string; booking: string; worker: string }) {
-  const dir = mkdtempSync(join(tmpdir(), 'proxy-'));
-  const port = await freePort();
-  let conf = readFileSync(join(ROOT, 'deploy/compose/nginx.conf'), 'utf8').replace(
-    'listen 80;',
-    `listen 127.0.0.1:${port};`,
-  );
-  conf = conf
-    .replace(/set \$gateway [^;]+;/, `set $gateway ${new URL(upstreams.gateway).host};`)
-    .replace(/set \$booking [^;]+;/, `set $booking ${new URL(upstreams.booking).host};`)
-    .replace(/set \$worker [^;]+;/, `set $worker ${new URL(upstreams.worker).host};`)
-    .replace(/set \$web [^;]+;/, 'set $web 127.0.0.1:9;');
-  writeFileSync(join(dir, 'site.conf'), conf);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `user root; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;\n` +
-      `events {} http { access_log off; include ${dir}/site.conf; }\n`,
-  );
-  const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  t.teardown(() => nginx.kill('SIGTERM'));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    if (
-      await fetch(`${url}/concerts`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return url;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+/**
+ * Booking behind a front that answers one route with a body of the wrong shape (the dates list as
+ * an object, as a misconfigured proxy or cache might): everything else passes through unchanged.
+ */
+async function startMangledBooking(t: Test, bookingUrl: string) {
+  const upstream = new URL(bookingUrl);
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && /^\/concerts\/[^/]+\/schedules$/.test(req.url!.split('?')[0]!)) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"schedules":[]}');
+      return;
+    }
+    const forward = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
 // Real processes and a real journey: more than tap's default 120 s on a busy machine.
@@ -111,21 +102,24 @@ t.test('a short open-model run of real journeys against the real stack passes it
 
   // Through the compose proxy's routing when nginx is here: one URL for both APIs.
   const front = hasNginx
-    ? await startProxy(t, { gateway: gatewayUrl, booking: bookingUrl, worker: workerUrl })
+    ? await startComposeProxy(t, { gateway: gatewayUrl, booking: bookingUrl, worker: workerUrl })
     : undefined;
   if (!front) t.comment('nginx is not installed: the load goes to the services directly');
 
   const dir = mkdtempSync(join(tmpdir(), 'load-'));
   const keyFile = join(dir, 'identity.key');
   writeFileSync(keyFile, context.identityPrivateKeyPem);
-  const run = await runLoadTool([
-    ...(front ? ['--gateway', front] : ['--gateway', gatewayUrl, '--booking', bookingUrl]),
+  const identityArgs = [
     '--identity-key',
     keyFile,
     '--issuer',
     TEST_IDENTITY_ISSUER,
     '--audience',
     TEST_IDENTITY_AUDIENCE,
+  ];
+  const run = await runLoadTool([
+    ...(front ? ['--gateway', front] : ['--gateway', gatewayUrl, '--booking', bookingUrl]),
+    ...identityArgs,
     '--rate',
     '3',
     '--ramp-to',
@@ -177,18 +171,22 @@ t.test('a short open-model run of real journeys against the real stack passes it
   t.equal(valueOf(b, 'booking_paid_points_total'), report.paidPoints, 'points paid');
   t.equal(valueOf(b, 'booking_holds_total', { outcome: 'won' }), report.holds.won, 'holds won');
 
-  // Stream mode: fans follow the event stream, or fall back to polls where it cannot be had.
+  // Stream mode, one active place at a time so that fans wait: each waiter must be admitted
+  // through its event stream (the gateway has the route: no fallback to polls).
+  await gateway.admin(TEST_ADMIN_KEY).putQueue(queueId, { maxActive: 1 });
+  const placementPolls = async () => {
+    const scraped = await scrape(gatewayUrl);
+    return ['waiting', 'active'].map((outcome) =>
+      valueOf(scraped, 'waiting_room_polls_total', { queue: queueId, outcome }),
+    );
+  };
+  const pollsBefore = await placementPolls();
   const streamed = await runLoadTool([
     '--gateway',
     gatewayUrl,
     '--booking',
     bookingUrl,
-    '--identity-key',
-    keyFile,
-    '--issuer',
-    TEST_IDENTITY_ISSUER,
-    '--audience',
-    TEST_IDENTITY_AUDIENCE,
+    ...identityArgs,
     '--mode',
     'stream',
     '--rate',
@@ -202,7 +200,7 @@ t.test('a short open-model run of real journeys against the real stack passes it
     '--poll-scale',
     '0.25',
     '--drain',
-    '40',
+    '60',
     '--json',
   ]);
   t.equal(streamed.code, 0, `stream mode passed: ${streamed.stderr}`);
@@ -210,11 +208,46 @@ t.test('a short open-model run of real journeys against the real stack passes it
   t.equal(streamReport.admitted, streamReport.fans, 'every streaming fan was admitted');
   t.same(streamReport.violations, []);
   const waiters = streamReport.admitted - streamReport.admittedAtOnce;
-  const followed = Object.values(streamReport.streams as Record<string, number>).reduce((a, b) => a + b, 0);
+  t.ok(waiters >= 1, `${waiters} of ${streamReport.fans} fans waited (maxActive 1)`);
+  t.same(streamReport.streams, { active: waiters }, 'every waiter was admitted through its stream, none fell back');
+  t.equal(streamReport.pollsPerWaiter.max, 0, 'no waiter polled');
+  t.same(await placementPolls(), pollsBefore, 'the gateway answered no placement poll in the meantime');
+
+  // A deployment answering a shape the tool cannot read fails the run: each fan it met ends in
+  // `error` (not silently dropped from the error rate), and the exit status is 1.
+  await gateway.admin(TEST_ADMIN_KEY).putQueue(queueId, { maxActive: 10 });
+  const mangled = await startMangledBooking(t, bookingUrl);
+  const broken = await runLoadTool([
+    '--gateway',
+    gatewayUrl,
+    '--booking',
+    mangled,
+    ...identityArgs,
+    '--rate',
+    '5',
+    '--duration',
+    '1',
+    '--max-fans',
+    '3',
+    '--think',
+    '50',
+    '--drain',
+    '30',
+    '--json',
+  ]);
+  t.equal(broken.code, 1, 'the run failed');
+  const brokenReport = JSON.parse(broken.stdout);
+  t.ok(brokenReport.fans >= 1, `${brokenReport.fans} fans`);
+  t.equal(brokenReport.outcomes.error, brokenReport.fans, 'every fan ended in error');
+  t.equal(brokenReport.errorRate, 1);
+  t.equal(brokenReport.passed, false);
+  const bugs = Object.entries(brokenReport.errors as Record<string, number>).filter(([what]) =>
+    what.startsWith('bug '),
+  );
   t.equal(
-    followed,
-    waiters,
-    `every waiter followed the stream or fell back to polls: ${JSON.stringify(streamReport.streams)}`,
+    bugs.reduce((sum, [, n]) => sum + n, 0),
+    brokenReport.fans,
+    `the unreadable answer is among the errors: ${JSON.stringify(brokenReport.errors)}`,
   );
 
   // The tool sent a traceparent with every request, and the services logged its trace id.

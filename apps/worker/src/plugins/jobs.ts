@@ -64,7 +64,7 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
     async (job) => {
       const definition = definitions.get(job.name);
       if (!definition) throw new Error(`unknown job ${job.name}`);
-      const stopTimer = context.metrics.jobDuration.startTimer({ job: job.name });
+      const stopTimer = context.metrics.jobDuration.startTimer({ job_name: job.name });
       try {
         const result = await definition.handle(context);
         stopTimer({ outcome: 'ok' });
