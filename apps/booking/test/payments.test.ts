@@ -46,6 +46,7 @@ t.test('payments', async (t) => {
 
     const after = await app.inject({ method: 'GET', url: '/points', headers: fan.headers });
     t.same([after.statusCode, after.json().code], [401, 'TOKEN_EXPIRED'], 'the paying token is expired');
+    t.match(await app.waitingRoom.totals(stack.concert.queueId), { paid: 1 }, "counted in the queue's totals as paid");
     const again = await stack.fan('alice');
     t.same(
       (await app.inject({ method: 'GET', url: `/reservations/${reservationIds[0]}`, headers: again.headers })).json()

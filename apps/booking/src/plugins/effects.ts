@@ -22,7 +22,8 @@ async function effects(app: FastifyInstance, opts: { prefix: string }) {
   // Looked up at each call, so the targets are whatever the app holds at that moment.
   const targets: EffectTargets = {
     applySeatDeltas: (queueId, deltas) => app.seatsLeft.apply(queueId, deltas),
-    endToken: (queueId, token) => app.waitingRoom.remove(queueId, token),
+    // The only token an effect ends is a paying one: counted as paid in the queue's totals.
+    endToken: (queueId, token) => app.waitingRoom.remove(queueId, token, 'paid'),
   };
   app.decorate('applyEffects', async (effects: Effect[], log: FastifyBaseLogger) => {
     if (!effects.length) return;

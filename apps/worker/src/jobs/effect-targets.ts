@@ -7,6 +7,7 @@ export function effectTargetsOf({ redis, config, waitingRoom }: JobContext): Eff
   const seatsLeft = createSeatsLeft({ redis, prefix: config.REDIS_PREFIX });
   return {
     applySeatDeltas: (queueId, deltas) => seatsLeft.apply(queueId, deltas),
-    endToken: (queueId, token) => waitingRoom.remove(queueId, token),
+    // The only token an effect ends is a paying one: counted as paid in the queue's totals.
+    endToken: (queueId, token) => waitingRoom.remove(queueId, token, 'paid'),
   };
 }
