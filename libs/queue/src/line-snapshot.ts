@@ -27,10 +27,11 @@ import {
  *   snapshot) asks Redis, which answers exactly (ACTIVE, or 401);
  * - a fan near the front (the exact zone) gets an exact rank with two plain commands (ZSCORE,
  *   ZRANK), so the places that change fastest are never stale;
- * - everybody else gets the position as of the snapshot, at most `refreshMs` (+ one round trip)
- *   old. The exact zone is as deep as the line moves in that time, a hundred times over, so the
- *   error elsewhere stays under 1 %: |error| ≤ outflow per second × staleness ≤ 1 % × position,
- *   where the outflow (admitted, left, dropped) is measured between snapshots.
+ * - everybody else gets the position as of the snapshot, about `refreshMs` old. The exact zone
+ *   is as deep as the line can have moved since the snapshot was taken, a hundred times over, so
+ *   the error elsewhere stays under 1 %: |error| ≤ outflow per second × the snapshot's age ≤ 1 % ×
+ *   position, where the outflow (admitted, left, dropped) is measured between snapshots and the
+ *   age at the moment of the answer (a busy process that answers late widens the zone).
  * - a fan of an opened lobby gets its place in line from Redis once (the draw gave it a new
  *   arrival number, remembered here), then from snapshots.
  * - with no fresh snapshot (Redis unreachable, the first poll of a queue) every poll asks Redis
@@ -67,8 +68,8 @@ type LineSnapshot = RawLineSnapshot & {
   lobbyBase: number;
   /** How fast fans leave the line (admitted, left, dropped), per second: a recent high. */
   outflowPerSecond: number;
-  /** Positions up to here are answered exactly (ZRANK). */
-  exactZone: number;
+  /** How long the snapshot took to arrive: it is at least this old when received. */
+  roundTripMs: number;
 };
 
 type Decision = { answer: Placement } | { rank: { arrival: number; lobbyAhead: number } } | { ask: 'status' };
@@ -96,12 +97,7 @@ const STALENESS_MARGIN_MS = 250;
 /** How much of the last outflow measurement is still believed a second later (a decaying high). */
 const OUTFLOW_MEMORY = 0.8;
 
-function prepare(
-  raw: RawLineSnapshot,
-  previous: LineSnapshot | undefined,
-  refreshMs: number,
-  roundTripMs: number,
-): LineSnapshot {
+function prepare(raw: RawLineSnapshot, previous: LineSnapshot | undefined, roundTripMs: number): LineSnapshot {
   const blocks = Math.ceil(raw.line.length / BLOCK) + 1;
   const blockCounts = new Uint32Array(blocks);
   let sum = 0;
@@ -123,7 +119,6 @@ function prepare(
     outflowPerSecond = Math.max(outflowPerSecond, left / seconds, previous.outflowPerSecond * decay);
   }
   // How old a snapshot can be when used, with a margin for bursts (a tick admits a batch at once).
-  const staleSeconds = (refreshMs + roundTripMs + STALENESS_MARGIN_MS) / 1000;
   return {
     ...raw,
     receivedAt: Date.now(),
@@ -131,8 +126,21 @@ function prepare(
     lineBase,
     lobbyBase: raw.lobbyFrom >= 0 ? Math.floor(raw.lobbyFrom / 8) * 8 : 0,
     outflowPerSecond,
-    exactZone: Math.max(EXACT_ZONE_MIN, Math.ceil((outflowPerSecond * staleSeconds) / ERROR_BOUND)),
+    roundTripMs,
   };
+}
+
+/**
+ * How deep the exact zone is now: as far back as the line may have moved since the snapshot was
+ * taken (its outflow times its age, with a margin for bursts — a tick admits a batch at once), a
+ * hundred times over, so that beyond it that movement is under 1 % of a position.
+ */
+function exactZoneOf(snapshot: LineSnapshot, now: number, refreshMs: number): number {
+  // Movement comes in bursts (a tick admits a batch), so a snapshot just received is treated as
+  // already a whole period old.
+  const sinceReceived = Math.max(now - snapshot.receivedAt, refreshMs);
+  const ageSeconds = (sinceReceived + snapshot.roundTripMs + STALENESS_MARGIN_MS) / 1000;
+  return Math.max(EXACT_ZONE_MIN, Math.ceil((snapshot.outflowPerSecond * ageSeconds) / ERROR_BOUND));
 }
 
 const withoutArrival = ({ arrival: _arrival, ...placement }: LinePlacement): Placement => placement;
@@ -173,7 +181,7 @@ export function createPlacementReader(opts: {
     const started = Date.now();
     try {
       const raw = await waitingRoom.lineSnapshot(queueId);
-      watched.snapshot = raw ? prepare(raw, watched.snapshot, refreshMs, Date.now() - started) : undefined;
+      watched.snapshot = raw ? prepare(raw, watched.snapshot, Date.now() - started) : undefined;
       counts.snapshots++;
       for (const [tokenId, at] of watched.departed) if (at < started) watched.departed.delete(tokenId);
     } catch (error) {
@@ -228,7 +236,7 @@ export function createPlacementReader(opts: {
     const lobbyAhead = snapshot.phase === 'drawing' && arrival > snapshot.cursor ? snapshot.view.lobbyRemaining : 0;
     const position =
       bitsBefore(snapshot, arrival - snapshot.lineBase) - bitsBefore(snapshot, snapshot.head - snapshot.lineBase) + 1;
-    if (position + lobbyAhead <= snapshot.exactZone) return { rank: { arrival, lobbyAhead } };
+    if (position + lobbyAhead <= exactZoneOf(snapshot, now, refreshMs)) return { rank: { arrival, lobbyAhead } };
     return { answer: toPlacement(State.WAITING, position + lobbyAhead, 0, snapshot.view, now, tokenNumber) };
   }
 
