@@ -19,6 +19,7 @@ function loadLua(file: string): string {
 const SCRIPT_FILES = [
   'join-12.lua',
   'status-7.lua',
+  'state-2.lua',
   'statuses-7.lua',
   'snapshot-9.lua',
   'remove-12.lua',
@@ -37,6 +38,7 @@ type ScriptCommand = (...keysAndArgs: (string | number | Buffer)[]) => Promise<R
 export type WaitingRoomCommands = {
   wrJoin: ScriptCommand;
   wrStatus: ScriptCommand;
+  wrState: ScriptCommand;
   wrStatuses: ScriptCommand;
   wrSnapshot: ScriptCommand;
   /** The same, with bulk replies as Buffers (the snapshot's bitmaps are bytes, not text). */

@@ -53,3 +53,47 @@ t.test('the tick measures the admission rate the ETA uses', async (t) => {
   t.equal(after!.position, 2);
   t.equal(after!.etaSeconds, Math.ceil(2 / rate), 'ETA = position / rate');
 });
+
+t.test('a stale measured rate is not used: the ETA falls back to capacity', async (t) => {
+  const { redisUrl } = await resolveTestServices();
+  const prefix = `test:${randomUUID().slice(0, 8)}`;
+  const redis = createRedis(redisUrl, { enableOfflineQueue: true });
+  t.teardown(async () => {
+    await redis.del(...Object.values(queueKeys(prefix, 'r')), `${prefix}:queues`);
+    redis.disconnect();
+  });
+  const room = createWaitingRoom({ redis, prefix });
+  await room.configure('r', queueSettings({ maxActive: 1, paused: true }));
+  await room.join('r', 'first');
+  const stats = queueKeys(prefix, 'r').stats;
+  await redis.hset(stats, 'rate', '10.000', 'rateAtMs', Date.now());
+  t.equal((await room.join('r', 'second'))!.etaSeconds, 1, 'a fresh rate: 2 places at 10 a second');
+  await redis.hset(stats, 'rateAtMs', Date.now() - 61_000); // the ticks stopped a minute ago
+  t.equal((await room.join('r', 'second'))!.etaSeconds, 1200, 'an old rate is ignored: batches of 1 per 600 s');
+});
+
+t.test("booking's question: is this token live, is it active", async (t) => {
+  const { redisUrl } = await resolveTestServices();
+  const prefix = `test:${randomUUID().slice(0, 8)}`;
+  const redis = createRedis(redisUrl, { enableOfflineQueue: true });
+  t.teardown(async () => {
+    await redis.del(...Object.values(queueKeys(prefix, 's')), `${prefix}:queues`);
+    redis.disconnect();
+  });
+  const room = createWaitingRoom({ redis, prefix });
+  await room.configure('s', queueSettings({ maxActive: 1 }));
+  const ref = (userId: string, joined: { tokenId: string; issuedAt: number }) => ({ userId, ...joined });
+  const active = ref('ann', (await room.join('s', 'ann'))!);
+  const waiting = ref('bob', (await room.join('s', 'bob'))!);
+  t.equal(await room.tokenState('s', active), 'ACTIVE');
+  t.equal(await room.tokenState('s', waiting), 'WAITING');
+  t.equal(
+    await room.tokenState('s', { ...waiting, tokenId: String(Number(waiting.tokenId) + 7) }),
+    null,
+    'not its token',
+  );
+  await redis.zadd(queueKeys(prefix, 's').active, Date.now() - 1, 'ann'); // ann's turn is over
+  t.equal(await room.tokenState('s', active), null, 'a turn that is over is not live');
+  await room.remove('s', waiting);
+  t.equal(await room.tokenState('s', waiting), null, 'a token that left');
+});

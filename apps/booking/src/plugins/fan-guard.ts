@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { BookingErrors } from '@concert/booking-domain';
-import type { Placement } from '@concert/queue';
+import type { TokenStatus } from '@concert/queue';
 import { bearerToken, peekClaims, TokenErrors, type QueueTokenClaims } from '@concert/tokens';
 
 /**
  * The caller. The user is always a verified token's `sub`: a queue token's (with its claims, and
  * once its state is read, its placement) or, on account routes, an identity token's.
  */
-export type Fan = { userId: string; queueToken?: QueueTokenClaims; placement?: Placement };
+export type Fan = { userId: string; queueToken?: QueueTokenClaims; status?: TokenStatus };
 
 /** Which credentials a route group accepts: a queue token only, or also an identity token. */
 export type Credentials = 'queue-token' | 'account';
@@ -49,17 +49,18 @@ async function fanGuard(app: FastifyInstance) {
     request.fan = { userId };
   });
 
-  async function readState(request: FastifyRequest): Promise<Placement | undefined> {
+  /** The queue token's state (live? active?): one small read-only script, not a whole placement. */
+  async function readState(request: FastifyRequest): Promise<TokenStatus | undefined> {
     const claims = request.fan.queueToken;
     if (!claims) return undefined;
-    const placement = await app.waitingRoom.status(claims.queueId, claims);
-    if (!placement) throw new TokenErrors.TOKEN_EXPIRED();
-    request.fan.placement = placement;
-    return placement;
+    const status = await app.waitingRoom.tokenState(claims.queueId, claims);
+    if (!status) throw new TokenErrors.TOKEN_EXPIRED();
+    request.fan.status = status;
+    return status;
   }
 
-  const assertActive = (placement: Placement | undefined) => {
-    if (placement?.status !== 'ACTIVE') throw new BookingErrors.TOKEN_NOT_ACTIVE();
+  const assertActive = (status: TokenStatus | undefined) => {
+    if (status !== 'ACTIVE') throw new BookingErrors.TOKEN_NOT_ACTIVE();
   };
 
   app.decorate('requireLiveToken', async (request: FastifyRequest) => {
@@ -71,12 +72,12 @@ async function fanGuard(app: FastifyInstance) {
   });
 
   app.decorate('requireActiveForConcert', async (request: FastifyRequest) => {
-    const placement = await readState(request);
+    const status = await readState(request);
     const { concertId } = request.params as { concertId: string };
     const concert = await app.concerts.find(concertId);
     if (!concert) throw new BookingErrors.CONCERT_NOT_FOUND(concertId);
     if (concert.queueId !== request.fan.queueToken!.queueId) throw new BookingErrors.TOKEN_WRONG_QUEUE();
-    assertActive(placement);
+    assertActive(status);
   });
 }
 
