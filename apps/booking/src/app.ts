@@ -14,6 +14,7 @@ import concertRoutes from './routes/concerts.js';
 import reservationRoutes from './routes/reservations.js';
 import pointRoutes from './routes/points.js';
 import paymentRoutes from './routes/payments.js';
+import adminRoutes from './routes/admin.js';
 
 export type BookingOptions = { config: Config };
 
@@ -45,12 +46,14 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
         bearerFormat: 'JWT',
         description: "The identity provider's token",
       },
+      adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
     },
     tags: [
       { name: 'concerts', description: 'Concerts, dates and seats' },
       { name: 'reservations', description: 'Holds and my reservations' },
       { name: 'points', description: 'Balance and ledger' },
       { name: 'payments', description: 'Payments, my payments, refunds' },
+      { name: 'admin', description: 'Operators' },
       { name: 'health', description: 'Probes' },
     ],
   });
@@ -87,6 +90,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
   await app.register(reservationRoutes, { config });
   await app.register(pointRoutes, { config });
   await app.register(paymentRoutes, { config });
+  await app.register(adminRoutes, { config });
 }
 
 export default fp(booking, { name: 'booking-app', fastify: '5.x' });

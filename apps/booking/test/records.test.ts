@@ -64,6 +64,17 @@ t.test("a fan's own records: reservations and payments, newest first, only their
     t.equal(list[1]!.paymentId, secondPayment.paymentId, 'with the payment that bought it');
   });
 
+  t.test("each record says when its date starts (a fan's tickets show it anywhere)", async (t) => {
+    const startsAt = schedules[0]!.startsAt.toISOString();
+    const list = (await get('/reservations', annId)).json() as { startsAt: string }[];
+    t.same(
+      list.map((r) => r.startsAt),
+      list.map(() => startsAt),
+    );
+    const one = await get(`/reservations/${paidHold.reservationId}`, annId);
+    t.equal(one.json().startsAt, startsAt, 'GET /reservations/{id} too');
+  });
+
   t.test('?status= filters by the status clients see', async (t) => {
     const of = async (status: string) =>
       (await get(`/reservations?status=${status}`, annId))

@@ -148,3 +148,25 @@ t.test('a dead token ends the watch; an overloaded gateway is asked again when i
     t.match(events[1], { type: 'placement', mode: 'poll' }, 'asked again after the second it named');
   });
 });
+
+t.test('no Retry-After header means "not said", never "at once"', async (t) => {
+  await t.test('a poll naming no pace: the default pause, not a poll a second', async (t) => {
+    const { hits, events } = await gatewayStandIn(t, {
+      events: (res) => json(res, 404, { statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: '' }),
+      poll: (res) => json(res, 200, { ...placement(3), pollAfterSeconds: 0 }),
+    });
+    await until(() => events.length > 0);
+    // Read as 0 (Number(null)), the missing header made this a poll every second.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    t.equal(hits.poll, 1, 'no second poll within 2.5 s');
+  });
+  await t.test('a 503 without Retry-After: the back-off, not a retry in a second', async (t) => {
+    const { events } = await gatewayStandIn(t, {
+      events: (res) => json(res, 404, { statusCode: 404, code: 'ROUTE_NOT_FOUND', error: 'Not Found', message: '' }),
+      poll: (res) =>
+        json(res, 503, { statusCode: 503, code: 'SERVICE_UNAVAILABLE', error: 'Service Unavailable', message: '' }),
+    });
+    await until(() => events.length > 0);
+    t.match(events[0], { type: 'trouble', retryInSeconds: 2 }, 'the first back-off step (2 s)');
+  });
+});

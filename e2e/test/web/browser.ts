@@ -50,18 +50,6 @@ export async function newLocalContext(browser: Browser, width: number): Promise<
   return context;
 }
 
-/**
- * The placement event stream comes with another branch: until the gateway has the route, its 404
- * is expected (the page falls back to polling). Once the route exists, nothing about it is
- * tolerated. Returns whether it is absent, and the matching tolerance for `watchPage`.
- */
-export async function eventStreamTolerance(gatewayUrl: string) {
-  const probe = await fetch(`${gatewayUrl}/queues/any/tokens/me/events`);
-  const body = (await probe.json().catch(() => ({}))) as { code?: string };
-  const absent = probe.status === 404 && body.code === 'ROUTE_NOT_FOUND';
-  return { absent, tolerated: (url: string) => absent && /\/tokens\/me\/events(\?|$)/.test(url) };
-}
-
 export type PageWatch = {
   /** Console errors, uncaught exceptions, failed requests and error answers nobody expected. */
   problems: string[];
@@ -71,8 +59,8 @@ export type PageWatch = {
 };
 
 /**
- * Watches a page. `tolerated(url)` names error answers that are expected (a route another branch
- * adds, say); everything else that goes wrong is a problem. A request the page cancelled itself
+ * Watches a page. `tolerated(url)` names error answers that are expected (another site's pages,
+ * say); everything else that goes wrong is a problem. A request the page cancelled itself
  * (`net::ERR_ABORTED`) is not a failure.
  */
 export async function watchPage(page: Page, tolerated: (url: string) => boolean = () => false): Promise<PageWatch> {

@@ -25,6 +25,7 @@ export {
   type TokenRef,
 } from './effects/effects.js';
 export { reconcileSeatsLeft, listInventoryQueues } from './inventory/reconcile-seats-left.js';
+export { listScheduleSales } from './inventory/list-schedule-sales.js';
 export {
   IDEMPOTENT_WRITES,
   withIdempotency,

@@ -12,6 +12,7 @@ export * from './schemas/concerts.js';
 export * from './schemas/reservations.js';
 export * from './schemas/points.js';
 export * from './schemas/payments.js';
-export { ApiError, type ApiResponse, type ClientOptions } from './client/request.js';
+export * from './schemas/sales.js';
+export { ApiError, retryAfterSecondsOf, type ApiResponse, type ClientOptions } from './client/request.js';
 export { createGatewayClient, type GatewayClient } from './client/gateway.js';
 export { createBookingClient, type BookingClient, type WriteOptions } from './client/booking.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
-import { reservation, reservationList, reservationParams, reservationQuery } from '@concert/contract';
+import { reservationList, reservationParams, reservationQuery, reservationRecord } from '@concert/contract';
 import { errorResponses, HttpErrors, noContent, respond } from '@concert/http';
 import {
   BookingErrors,
@@ -49,7 +49,7 @@ export default async function reservationRoutes(fastify: FastifyInstance, opts: 
         security: account,
         params: reservationParams,
         response: {
-          200: respond(reservation, 'The reservation'),
+          200: respond(reservationRecord, 'The reservation'),
           ...errorResponses(...accountErrors, BookingErrors.RESERVATION_NOT_FOUND),
         },
       },

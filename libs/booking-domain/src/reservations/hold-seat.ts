@@ -1,5 +1,5 @@
+import type { Reservation } from '@concert/contract';
 import type { Sql } from '@concert/db';
-import type { ReservationView } from './reservation-view.js';
 import { holdSeats } from './hold-seats.js';
 
 /**
@@ -15,7 +15,7 @@ export async function holdSeat(opts: {
   holdSeconds: number;
   maxHolds: number;
   maxTickets?: number;
-}): Promise<ReservationView> {
+}): Promise<Reservation> {
   const { body } = await holdSeats({ ...opts, request: { seatNo: opts.seatNo } });
-  return body as ReservationView;
+  return body as Reservation;
 }

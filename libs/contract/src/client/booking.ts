@@ -4,11 +4,13 @@ import type {
   HeldSeats,
   Reservation,
   ReservationQuery,
+  ReservationRecord,
   SeatsHold,
   SingleSeatHold,
 } from '../schemas/reservations.js';
 import type { Balance, LedgerEntry } from '../schemas/points.js';
 import type { Payment, PaymentReceipt, PaymentRequest, RefundReceipt } from '../schemas/payments.js';
+import type { ScheduleSales } from '../schemas/sales.js';
 import { createRequester, path, type ApiResponse, type ClientOptions } from './request.js';
 
 /** Options of the writes that honour `Idempotency-Key`. */
@@ -60,9 +62,9 @@ export function createBookingClient(options: ClientOptions | string) {
     holdSeats,
 
     listReservations: (token: string, query: ReservationQuery = {}) =>
-      request<Reservation[]>('GET', '/reservations', { token, query }),
+      request<ReservationRecord[]>('GET', '/reservations', { token, query }),
     getReservation: (token: string, reservationId: string) =>
-      request<Reservation>('GET', path`/reservations/${reservationId}`, { token }),
+      request<ReservationRecord>('GET', path`/reservations/${reservationId}`, { token }),
     cancelReservation: (token: string, reservationId: string) =>
       request<undefined>('DELETE', path`/reservations/${reservationId}`, { token }),
 
@@ -77,6 +79,16 @@ export function createBookingClient(options: ClientOptions | string) {
     getPayment: (token: string, paymentId: string) => request<Payment>('GET', path`/payments/${paymentId}`, { token }),
     refundPayment: (token: string, paymentId: string, opts?: WriteOptions) =>
       request<RefundReceipt>('POST', path`/payments/${paymentId}/refund`, { token, headers: keyed(opts) }),
+
+    /** Operators' calls, with the `X-Admin-Key`. */
+    admin(adminKey: string) {
+      const headers = { 'x-admin-key': adminKey };
+      return {
+        /** Seats sold, held and left on each future date of a concert. */
+        listScheduleSales: (concertId: string) =>
+          request<ScheduleSales[]>('GET', path`/admin/concerts/${concertId}/schedules`, { headers }),
+      };
+    },
   };
 }
 

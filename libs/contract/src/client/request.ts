@@ -21,9 +21,17 @@ export class ApiError extends Error {
 
   /** Seconds the server asked to wait (`Retry-After` on 429 and 503), if it said. */
   get retryAfterSeconds(): number | undefined {
-    const value = Number(this.headers.get('retry-after'));
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
+    return retryAfterSecondsOf(this.headers);
   }
+}
+
+/**
+ * The seconds a `Retry-After` header asks for, or undefined when there is none (or it is not a
+ * number of seconds): an absent header must not read as "retry at once", as `Number(null)` would.
+ */
+export function retryAfterSecondsOf(headers: Headers): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  return value && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
 export type ClientOptions = {

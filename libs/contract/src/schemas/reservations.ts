@@ -72,7 +72,17 @@ export const reservation = Type.Object(
   { title: 'Reservation', additionalProperties: false },
 );
 export type Reservation = Static<typeof reservation>;
-export const reservationList = Type.Array(reservation, { title: 'ReservationList' });
+
+/**
+ * A reservation in the fan's records (`GET /reservations`, `GET /reservations/{id}`): with when its
+ * date starts, so a fan's tickets show their dates, and whether a refund is still open, anywhere.
+ */
+export const reservationRecord = Type.Object(
+  { ...reservation.properties, startsAt: timestamp('When the date of this seat starts') },
+  { title: 'ReservationRecord', additionalProperties: false },
+);
+export type ReservationRecord = Static<typeof reservationRecord>;
+export const reservationList = Type.Array(reservationRecord, { title: 'ReservationList' });
 
 /** A multi-seat hold's answer: every reservation of the group, held until one `expiresAt`. */
 export const heldSeats = Type.Object(

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { ApiError, type QueueOverview } from '@concert/contract';
+import { ApiError, type Concert, type QueueOverview } from '@concert/contract';
 import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
 import { formatTime } from '../shared/format.js';
@@ -8,10 +8,13 @@ import { readSession, writeSession } from '../shared/storage.js';
 import { Notice } from '../shared/ui.js';
 import type { Sample } from './chart.js';
 import { QueueCard } from './queue-card.js';
+import type { SalesReading } from './sales-table.js';
 
 // Session storage only: the admin key never outlives the tab.
 const KEY = 'concert.console.adminKey';
 const REFRESH_MS = 2000;
+// Sales per date is one query per concert on booking: often enough to watch a sale, no more.
+const SALES_REFRESH_MS = 5000;
 const WINDOW_MS = 5 * 60_000;
 
 /** The operators' console: admin key sign-in, then every queue, live. */
@@ -113,26 +116,51 @@ function Queues(props: { site: Site; adminKey: string; onKeyRefused: () => void 
   const { site } = props;
   const admin = site.gateway.admin(props.adminKey);
   const [queues, setQueues] = useState<QueueOverview[] | null>(null);
-  const [titles, setTitles] = useState<Record<string, string>>({});
+  // The concert each queue sells, by queue id.
+  const [concerts, setConcerts] = useState<Record<string, Concert>>({});
+  const [sales, setSales] = useState<Record<string, SalesReading>>({});
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<number | null>(null);
   const history = useRef(new Map<string, Sample[]>());
   const [round, setRound] = useState(0);
   const heading = useFocusOnMount<HTMLHeadingElement>();
 
-  // Which concert each queue sells (public), once.
+  // Which concert each queue sells (public): until known, then every minute (concerts are added).
   useRepeating(
     async () => {
-      if (Object.keys(titles).length) return;
       try {
         const { data } = await site.booking.listConcerts();
-        setTitles(Object.fromEntries(data.map((concert) => [concert.queueId, concert.title])));
+        setConcerts(Object.fromEntries(data.map((concert) => [concert.queueId, concert])));
       } catch {
         // titles are a nicety: queue ids are shown anyway
       }
     },
     60_000,
-    'titles',
+    'concerts',
+  );
+
+  // Seats sold, held and left per date, from booking's operators' endpoint (the same admin key).
+  useRepeating(
+    async (signal) => {
+      const readings = await Promise.all(
+        Object.values(concerts).map(async (concert): Promise<[string, SalesReading]> => {
+          try {
+            const { data } = await site.booking.admin(props.adminKey).listScheduleSales(concert.id);
+            return [concert.queueId, { dates: data }];
+          } catch (failure) {
+            // The gateway took the key, so booking is the one configured without it (or with another).
+            const error =
+              failure instanceof ApiError && failure.code === 'ADMIN_KEY_INVALID'
+                ? 'Booking refused this admin key: set the same ADMIN_API_KEY on booking as on the gateway.'
+                : describeError(failure);
+            return [concert.queueId, { error }];
+          }
+        }),
+      );
+      if (!signal.aborted) setSales(Object.fromEntries(readings));
+    },
+    SALES_REFRESH_MS,
+    `${props.adminKey}:${Object.keys(concerts).join(',')}:${round}`,
   );
 
   useRepeating(
@@ -181,7 +209,8 @@ function Queues(props: { site: Site; adminKey: string; onKeyRefused: () => void 
             key={queue.queueId}
             admin={admin}
             queue={queue}
-            title={titles[queue.queueId] ?? null}
+            title={concerts[queue.queueId]?.title ?? null}
+            sales={concerts[queue.queueId] ? sales[queue.queueId] : null}
             samples={history.current.get(queue.queueId) ?? []}
             windowMs={WINDOW_MS}
             now={updatedAt ?? Date.now()}
@@ -189,14 +218,6 @@ function Queues(props: { site: Site; adminKey: string; onKeyRefused: () => void 
           />
         ))}
       </div>
-      <section class="panel" aria-labelledby="sales-title">
-        <h2 id="sales-title">Sales per date</h2>
-        <p>
-          Seats left per queue are shown above (<em>Seats left</em>, all future dates of its concert, when booking
-          reports them). Seats sold, held and left per date need an operators’ endpoint on booking, which the API does
-          not offer yet.
-        </p>
-      </section>
     </section>
   );
 }

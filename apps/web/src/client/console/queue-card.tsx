@@ -4,6 +4,7 @@ import { describeError } from '../shared/error-messages.js';
 import { formatDateTime, toLocalInput } from '../shared/format.js';
 import { Notice, Stat } from '../shared/ui.js';
 import { Chart, type Sample } from './chart.js';
+import { SalesTable, type SalesReading } from './sales-table.js';
 
 type Admin = ReturnType<GatewayClient['admin']>;
 
@@ -11,6 +12,8 @@ type Props = {
   admin: Admin;
   queue: QueueOverview;
   title: string | null;
+  /** Sales per date of the queue's concert (undefined: not read yet; null: no concert sells this queue). */
+  sales: SalesReading | undefined | null;
   samples: Sample[];
   windowMs: number;
   now: number;
@@ -24,7 +27,7 @@ const STATUS_WORDS: Record<QueueOverview['queueStatus'], string> = {
   SOLD_OUT: 'Sold out',
 };
 
-/** One queue: live figures, the chart, pause/resume, settings, opening time, revoking a user. */
+/** One queue: live figures, the chart, sales per date, pause/resume, settings, opening time, revoking a user. */
 export function QueueCard(props: Props) {
   const { admin, queue } = props;
   const id = `queue-${queue.queueId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -138,6 +141,7 @@ export function QueueCard(props: Props) {
         <Stat label="Opens" value={queue.opensAt ? formatDateTime(queue.opensAt) : '—'} />
       </dl>
       <Chart samples={props.samples} windowMs={props.windowMs} now={props.now} />
+      {props.sales !== null && <SalesTable id={id} reading={props.sales} />}
 
       <div class="notice-slot">{message && <Notice tone={message.tone}>{message.text}</Notice>}</div>
 

@@ -107,7 +107,9 @@ export function FanApp(props: { site: Site; session?: FanSession | null; notice?
   const rememberedTurn = readSession<Turn>(TURN_KEY);
   return (
     <Shell nav={nav}>
-      {screen.name === 'concerts' && <Concerts site={site} notice={screen.notice} onJoin={join} />}
+      {screen.name === 'concerts' && (
+        <Concerts site={site} userId={session.userId} notice={screen.notice} onJoin={join} />
+      )}
       {screen.name === 'line' && (
         <Line
           key={screen.turn.token}

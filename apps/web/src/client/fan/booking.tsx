@@ -4,6 +4,7 @@ import {
   type BestAvailableHold,
   type HeldSeats,
   type PaymentReceipt,
+  type QueueFigures,
   type Reservation,
   type Schedule,
   type Seat,
@@ -17,13 +18,13 @@ import { useFocusOnMount, useNow, useRepeating } from '../shared/hooks.js';
 import { readSession, writeSession } from '../shared/storage.js';
 import { attempt, createIdempotency, Notice } from '../shared/ui.js';
 import { SeatMap, tiersOf } from './seat-map.js';
+import { VerifyDraw } from './verify-draw.js';
 
 const SEATS_REFRESH_MS = 4000;
 const DATES_REFRESH_MS = 15_000;
 const HOLDS_KEY = 'concert.fan.holds';
-const DATES_KEY = 'concert.fan.dates';
 
-/** What a paid turn leaves for the receipt. */
+/** What a paid turn leaves for the receipt: the payment, its seats, and when each date starts. */
 export type Paid = { receipt: PaymentReceipt; reservations: Reservation[]; dates: Record<string, string> };
 
 type Props = {
@@ -32,6 +33,9 @@ type Props = {
   concertId: string;
   concertTitle: string;
   activeUntil: string;
+  userId: string;
+  /** The queue's public figures: after a lobby's opening, the draw to verify. */
+  figures: QueueFigures | null;
   /** Called before paying: the token ends when the payment goes through. */
   onPaying: () => void;
   onPaid: (paid: Paid) => void;
@@ -39,9 +43,6 @@ type Props = {
   /** Gives the turn up (the place goes to the next fan). */
   onLeave: () => Promise<void>;
 };
-
-/** When each date starts, remembered for the receipt and My tickets (which see only schedule ids). */
-export const rememberedDates = () => readSession<Record<string, string>>(DATES_KEY) ?? {};
 
 const heldSeatsOf = (data: Reservation | HeldSeats): Reservation[] =>
   'reservations' in data ? data.reservations : [data];
@@ -89,7 +90,6 @@ export function Booking(props: Props) {
     try {
       const { data } = await site.booking.listSchedules(token, concertId);
       setSchedules(data);
-      writeSession(DATES_KEY, { ...rememberedDates(), ...Object.fromEntries(data.map((s) => [s.id, s.startsAt])) });
       setScheduleId((current) => current ?? data.find((s) => s.availableSeats > 0)?.id ?? data[0]?.id ?? null);
     } catch (failure) {
       // A 401 means the turn is over: the line's watcher says so.
@@ -99,7 +99,7 @@ export function Booking(props: Props) {
   // Dates, now and every few seconds (seats left change as others buy).
   useRepeating(loadSchedules, DATES_REFRESH_MS, token);
 
-  async function loadSeats(id: string) {
+  async function loadSeats(id: string): Promise<Seat[]> {
     const { data } = await site.booking.listSeats(token, concertId, id);
     setSeats(data);
     // A seat someone else just took cannot stay picked.
@@ -109,6 +109,7 @@ export function Booking(props: Props) {
       setInfo(`Someone just took seat${gone.length > 1 ? 's' : ''} ${gone.join(', ')}.`);
       return new Set([...current].filter((seatNo) => !gone.includes(seatNo)));
     });
+    return data;
   }
 
   // The map of the chosen date, refreshed every few seconds.
@@ -156,6 +157,7 @@ export function Booking(props: Props) {
     setBusy('hold');
     setError(null);
     setInfo(null);
+    let seatsNow: Seat[] | null = null;
     try {
       const { data } = await attempt(idempotency.hold, { scheduleId, body }, (key) =>
         site.booking.holdSeats(token, concertId, scheduleId, body as SeatsHold, { idempotencyKey: key }),
@@ -170,10 +172,17 @@ export function Booking(props: Props) {
         `Seat${fresh.length > 1 ? 's' : ''} ${seatList(fresh)} held for you until ${formatTime(fresh[0]!.expiresAt)}.`,
       );
     } catch (failure) {
-      fail(failure, { seatNos });
+      if (failure instanceof ApiError && failure.code === 'SEAT_UNAVAILABLE' && seatNos) {
+        // The answer names one taken seat; the map now says which of those asked for are gone.
+        seatsNow = await loadSeats(scheduleId).catch(() => null);
+        const taken = seatNos.filter((n) => seatsNow?.find((s) => s.seatNo === n)?.status !== 'AVAILABLE');
+        fail(failure, { seatNos: seatsNow ? taken : [] });
+      } else {
+        fail(failure, { seatNos });
+      }
     } finally {
       setBusy(null);
-      void loadSeats(scheduleId).catch(() => undefined);
+      if (!seatsNow) void loadSeats(scheduleId).catch(() => undefined);
       void loadSchedules();
     }
   }
@@ -243,7 +252,8 @@ export function Booking(props: Props) {
         site.booking.payReservations(token, body, { idempotencyKey: key }),
       );
       writeSession(HOLDS_KEY, null);
-      props.onPaid({ receipt: data, reservations: held, dates: rememberedDates() });
+      const dates = Object.fromEntries((schedules ?? []).map((schedule) => [schedule.id, schedule.startsAt]));
+      props.onPaid({ receipt: data, reservations: held, dates });
     } catch (failure) {
       props.onPayFailed();
       fail(failure, { seatNos: held.map((r) => r.seatNo) });
@@ -459,6 +469,7 @@ export function Booking(props: Props) {
           </button>
         </div>
       </div>
+      <VerifyDraw figures={props.figures} userId={props.userId} />
     </section>
   );
 }

@@ -3,8 +3,12 @@ import type { Concert, QueueFigures } from '@concert/contract';
 import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
 import { formatDateTime } from '../shared/format.js';
-import { useFocusOnMount } from '../shared/hooks.js';
+import { useFocusOnMount, useRepeating } from '../shared/hooks.js';
 import { Notice } from '../shared/ui.js';
+import { VerifyDraw } from './verify-draw.js';
+
+// The lines' figures move while a fan looks at the list (and the endpoint is cacheable for 1 s).
+const FIGURES_REFRESH_MS = 5000;
 
 const statusLine = (figures: QueueFigures | undefined) => {
   if (!figures) return '';
@@ -22,9 +26,10 @@ const statusLine = (figures: QueueFigures | undefined) => {
   }
 };
 
-/** Concerts on sale, each with its line's public figures, and "Join the line". */
+/** Concerts on sale, each with its line's public figures (kept current), and "Join the line". */
 export function Concerts(props: {
   site: Site;
+  userId: string;
   notice?: string | null;
   onJoin: (concert: Concert) => Promise<string | null>;
 }) {
@@ -38,26 +43,33 @@ export function Concerts(props: {
   useEffect(() => {
     let live = true;
     site.booking.listConcerts().then(
-      async ({ data }) => {
-        if (!live) return;
-        setConcerts(data);
-        const entries = await Promise.all(
-          data.map(async (concert) => {
-            try {
-              return [concert.queueId, (await site.gateway.getQueue(concert.queueId)).data] as const;
-            } catch {
-              return null; // the figures are a nicety; joining tells the real story
-            }
-          }),
-        );
-        if (live) setFigures(Object.fromEntries(entries.filter((entry) => entry !== null)));
-      },
+      ({ data }) => live && setConcerts(data),
       (failure) => live && setError(describeError(failure)),
     );
     return () => {
       live = false;
     };
   }, [site]);
+
+  useRepeating(
+    async (signal) => {
+      if (!concerts) return;
+      const entries = await Promise.all(
+        concerts.map(async (concert) => {
+          try {
+            return [concert.queueId, (await site.gateway.getQueue(concert.queueId)).data] as const;
+          } catch {
+            return null; // the figures are a nicety (the last ones stay); joining tells the real story
+          }
+        }),
+      );
+      if (!signal.aborted) {
+        setFigures((current) => ({ ...current, ...Object.fromEntries(entries.filter((entry) => entry !== null)) }));
+      }
+    },
+    FIGURES_REFRESH_MS,
+    concerts,
+  );
 
   async function join(concert: Concert) {
     setJoining(concert.id);
@@ -96,6 +108,7 @@ export function Concerts(props: {
             >
               {joining === concert.id ? 'Joining…' : 'Join the line'}
             </button>
+            <VerifyDraw figures={figures[concert.queueId]} userId={props.userId} />
           </li>
         ))}
       </ul>

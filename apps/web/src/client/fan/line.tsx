@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Placement } from '@concert/contract';
+import type { Placement, QueueFigures } from '@concert/contract';
 import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
 import { Booking, type Paid } from './booking.js';
@@ -34,6 +34,20 @@ export function Line(props: Props) {
   const [round, setRound] = useState(0);
   const onEnded = useRef(props.onEnded);
   onEnded.current = props.onEnded;
+  const [figures, setFigures] = useState<QueueFigures | null>(null);
+
+  // The queue's public figures (the lobby's size and commitment; after opening, the seed to
+  // verify the draw with), again whenever the queue's status changes.
+  useEffect(() => {
+    let live = true;
+    site.gateway.getQueue(turn.queueId).then(
+      ({ data }) => live && setFigures(data),
+      () => undefined, // a nicety: the place in line does not depend on it
+    );
+    return () => {
+      live = false;
+    };
+  }, [site, turn.queueId, placement.queueStatus]);
 
   useEffect(() => {
     endingOnPurpose.current = false;
@@ -81,6 +95,8 @@ export function Line(props: Props) {
         concertId={turn.concertId}
         concertTitle={turn.concertTitle}
         activeUntil={placement.activeUntil}
+        userId={props.userId}
+        figures={figures}
         onPaying={endOnPurpose}
         onPayFailed={watchAgain}
         onPaid={props.onPaid}
@@ -90,10 +106,10 @@ export function Line(props: Props) {
   }
   return (
     <Waiting
-      site={site}
       userId={props.userId}
       concertTitle={turn.concertTitle}
       placement={placement}
+      figures={figures}
       mode={mode}
       trouble={trouble}
       onLeave={leave}

@@ -1,4 +1,4 @@
-import { ApiError, type GatewayClient, type Placement } from '@concert/contract';
+import { ApiError, retryAfterSecondsOf, type GatewayClient, type Placement } from '@concert/contract';
 
 export type WatchMode = 'stream' | 'poll';
 
@@ -20,6 +20,8 @@ export type WatchOptions = {
 const STREAM_IDLE_MS = 45_000;
 // After a stream fails, poll for a while before trying it again: 5 s, 15 s, 45 s, ... 5 min.
 const streamRetryMs = (failures: number) => Math.min(300_000, 5000 * 3 ** (failures - 1));
+// A placement that names no pace, on an answer with no Retry-After either.
+const DEFAULT_POLL_SECONDS = 5;
 // Polls that fail without the server saying when to retry: 2 s, 4 s, 8 s, ... 30 s.
 const pollBackoffSeconds = (failures: number) => Math.min(30, 2 ** failures);
 
@@ -122,8 +124,7 @@ export function watchPlacement(options: WatchOptions): () => void {
       const { data, headers } = await gateway.pollToken(queueId, token);
       pollFailures = 0;
       onEvent({ type: 'placement', placement: data, mode: 'poll' });
-      const retryAfter = Number(headers.get('retry-after'));
-      return Math.max(1, data.pollAfterSeconds || (Number.isFinite(retryAfter) ? retryAfter : 5));
+      return Math.max(1, data.pollAfterSeconds || (retryAfterSecondsOf(headers) ?? DEFAULT_POLL_SECONDS));
     } catch (error) {
       if (signal.aborted) return null;
       if (error instanceof ApiError && error.status === 401) {

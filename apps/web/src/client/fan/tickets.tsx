@@ -1,27 +1,51 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { LedgerEntry, Payment, Reservation } from '@concert/contract';
+import type { LedgerEntry, Payment, ReservationRecord } from '@concert/contract';
 import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
 import { formatDateTime, formatPoints, formatShortDateTime } from '../shared/format.js';
-import { useFocusOnMount } from '../shared/hooks.js';
+import { useFocusOnMount, useNow } from '../shared/hooks.js';
 import { attempt, createIdempotency, Notice } from '../shared/ui.js';
-import { rememberedDates } from './booking.js';
 
 type Loaded<T> = { data: T } | { error: string } | null;
 
-function load<T>(run: () => Promise<{ data: T }>, set: (value: Loaded<T>) => void) {
+/** A fan's tickets: the payments, the seat of every reservation they name, and the live holds. */
+type Records = { payments: Payment[]; seats: Map<string, ReservationRecord>; held: ReservationRecord[] };
+
+function load<T>(run: () => Promise<T>, set: (value: Loaded<T>) => void) {
   run().then(
-    ({ data }) => set({ data }),
+    (data) => set({ data }),
     (failure) => set({ error: describeError(failure) }),
   );
 }
 
-/** My tickets: payments with their seats (refund where allowed), other reservations, points. */
+/**
+ * The records My tickets shows, from the API alone (any tab, any device). Each list is the latest
+ * page (100) of one status: CONFIRMED and REFUNDED seats are the payments' seats, so the expired
+ * and cancelled holds that pile up never crowd them out; a payment's seat still missing (a fan with
+ * more than a page of either) is asked for by id.
+ */
+async function loadRecords(site: Site, token: string): Promise<Records> {
+  const [payments, confirmed, refunded, held] = await Promise.all([
+    site.booking.listPayments(token),
+    site.booking.listReservations(token, { status: 'CONFIRMED' }),
+    site.booking.listReservations(token, { status: 'REFUNDED' }),
+    site.booking.listReservations(token, { status: 'HELD' }),
+  ]);
+  const seats = new Map([...confirmed.data, ...refunded.data].map((r) => [r.reservationId, r]));
+  const missing = payments.data.flatMap((payment) => payment.reservationIds).filter((id) => !seats.has(id));
+  // One that cannot be read now leaves its payment without a refund button, not the page empty.
+  for (const outcome of await Promise.allSettled(missing.map((id) => site.booking.getReservation(token, id)))) {
+    if (outcome.status === 'fulfilled') seats.set(outcome.value.data.reservationId, outcome.value.data);
+  }
+  return { payments: payments.data, seats, held: held.data };
+}
+
+/** My tickets: payments with their seats and dates (refund while allowed), holds, points. */
 export function Tickets(props: { site: Site; identityToken: string }) {
   const { site, identityToken } = props;
   const heading = useFocusOnMount<HTMLHeadingElement>();
-  const [payments, setPayments] = useState<Loaded<Payment[]>>(null);
-  const [reservations, setReservations] = useState<Loaded<Reservation[]>>(null);
+  const now = useNow(60_000);
+  const [records, setRecords] = useState<Loaded<Records>>(null);
   const [ledger, setLedger] = useState<Loaded<LedgerEntry[]>>(null);
   const [balance, setBalance] = useState<number | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -29,27 +53,28 @@ export function Tickets(props: { site: Site; identityToken: string }) {
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
   const [round, setRound] = useState(0);
   const refunds = useMemo(() => createIdempotency(), []);
-  const dates = rememberedDates();
-  const cutoffMs = site.config.limits.refundCutoffHours * 3_600_000;
+  const { refundCutoffHours } = site.config.limits;
 
   useEffect(() => {
-    load(() => site.booking.listPayments(identityToken), setPayments);
-    load(() => site.booking.listReservations(identityToken), setReservations);
-    load(() => site.booking.listTransactions(identityToken), setLedger);
+    load(() => loadRecords(site, identityToken), setRecords);
+    load(async () => (await site.booking.listTransactions(identityToken)).data, setLedger);
     site.booking.getBalance(identityToken).then(
       ({ data }) => setBalance(data.balance),
       () => undefined,
     );
   }, [site, identityToken, round]);
 
-  const byPayment = (paymentId: string) =>
-    reservations && 'data' in reservations ? reservations.data.filter((r) => r.paymentId === paymentId) : [];
-  // Refunds close REFUND_CUTOFF_HOURS before a date; where the date is unknown here, the server decides.
-  const refundable = (payment: Payment) =>
-    payment.status === 'PAID' &&
-    byPayment(payment.paymentId).every(
-      (r) => !dates[r.scheduleId] || Date.parse(dates[r.scheduleId]!) - Date.now() > cutoffMs,
-    );
+  const seatsOf = (payment: Payment) =>
+    records && 'data' in records
+      ? payment.reservationIds.flatMap((id) => records.data.seats.get(id) ?? []).sort((a, b) => a.seatNo - b.seatNo)
+      : [];
+  // Refunds close REFUND_CUTOFF_HOURS before a date starts (the server checks it too); with a
+  // seat unknown here, no refund is offered.
+  const refundWindow = (payment: Payment): 'open' | 'closed' | 'unknown' => {
+    const seats = seatsOf(payment);
+    if (seats.length !== payment.reservationIds.length) return 'unknown';
+    return seats.every((r) => Date.parse(r.startsAt) - now > refundCutoffHours * 3_600_000) ? 'open' : 'closed';
+  };
 
   async function refund(payment: Payment) {
     setBusy(true);
@@ -71,8 +96,7 @@ export function Tickets(props: { site: Site; identityToken: string }) {
     }
   }
 
-  const otherReservations =
-    reservations && 'data' in reservations ? reservations.data.filter((r) => !r.paymentId && r.status === 'HELD') : [];
+  const held = records && 'data' in records ? records.data.held : [];
 
   return (
     <section aria-labelledby="tickets-title">
@@ -83,13 +107,13 @@ export function Tickets(props: { site: Site; identityToken: string }) {
 
       <div class="panel">
         <h2>Payments</h2>
-        {payments === null && <p aria-busy="true">Loading…</p>}
-        {payments && 'error' in payments && <Notice tone="error">{payments.error}</Notice>}
-        {payments && 'data' in payments && payments.data.length === 0 && <p>No tickets yet.</p>}
-        {payments && 'data' in payments && (
+        {records === null && <p aria-busy="true">Loading…</p>}
+        {records && 'error' in records && <Notice tone="error">{records.error}</Notice>}
+        {records && 'data' in records && records.data.payments.length === 0 && <p>No tickets yet.</p>}
+        {records && 'data' in records && (
           <ul class="payments">
-            {payments.data.map((payment) => (
-              <li class="payment" key={payment.paymentId}>
+            {records.data.payments.map((payment) => (
+              <li class="payment" key={payment.paymentId} data-payment={payment.paymentId}>
                 <p>
                   <strong>{formatPoints(payment.amount)}</strong> · paid {formatDateTime(payment.paidAt)} ·{' '}
                   <span class={`badge badge--${payment.status.toLowerCase()}`}>
@@ -97,14 +121,17 @@ export function Tickets(props: { site: Site; identityToken: string }) {
                   </span>
                 </p>
                 <ul class="payment__seats">
-                  {byPayment(payment.paymentId).map((r) => (
+                  {seatsOf(payment).map((r) => (
                     <li key={r.reservationId}>
-                      Seat {r.seatNo}
-                      {dates[r.scheduleId] ? ` · ${formatDateTime(dates[r.scheduleId]!)}` : ''}
+                      Seat {r.seatNo} · {formatDateTime(r.startsAt)}
                     </li>
                   ))}
                 </ul>
-                {refundable(payment) &&
+                {payment.status === 'PAID' && refundWindow(payment) === 'closed' && (
+                  <p class="small">Refunds have closed: they end {refundCutoffHours} hours before the date starts.</p>
+                )}
+                {payment.status === 'PAID' &&
+                  refundWindow(payment) === 'open' &&
                   (confirming === payment.paymentId ? (
                     <div class="actions">
                       <button
@@ -128,14 +155,10 @@ export function Tickets(props: { site: Site; identityToken: string }) {
             ))}
           </ul>
         )}
-        {otherReservations.length > 0 && (
+        {held.length > 0 && (
           <p class="small">
-            On hold, not paid yet: seat{otherReservations.length > 1 ? 's' : ''}{' '}
-            {otherReservations.map((r) => r.seatNo).join(', ')}.
+            On hold, not paid yet: seat{held.length > 1 ? 's' : ''} {held.map((r) => r.seatNo).join(', ')}.
           </p>
-        )}
-        {reservations && 'error' in reservations && !(payments && 'error' in payments) && (
-          <Notice tone="error">{reservations.error}</Notice>
         )}
       </div>
 

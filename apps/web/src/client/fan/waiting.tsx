@@ -1,18 +1,18 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Placement, QueueFigures } from '@concert/contract';
-import type { Site } from '../shared/site.js';
 import { describeError } from '../shared/error-messages.js';
 import { formatCountdown, formatDateTime, formatWait } from '../shared/format.js';
 import { useFocusOnMount, useNow } from '../shared/hooks.js';
 import { Notice, Stat } from '../shared/ui.js';
-import { checkDraw, type DrawCheck } from './draw.js';
 import type { WatchMode } from './placement-watch.js';
+import { VerifyDraw } from './verify-draw.js';
 
 type Props = {
-  site: Site;
   userId: string;
   concertTitle: string;
   placement: Placement;
+  /** The queue's public figures (the lobby's size and commitment; after opening, its seed). */
+  figures: QueueFigures | null;
   mode: WatchMode | null;
   trouble: string | null;
   onLeave: () => Promise<void>;
@@ -20,28 +20,14 @@ type Props = {
 
 /** The waiting screen: place, ETA and progress while in line; the countdown in the lobby. */
 export function Waiting(props: Props) {
-  const { site, placement } = props;
+  const { placement, figures } = props;
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const now = useNow(1000);
-  const [figures, setFigures] = useState<QueueFigures | null>(null);
   const [leaving, setLeaving] = useState(false);
   const [leaveError, setLeaveError] = useState<string | null>(null);
   // The furthest back this fan has been: progress is how much of that way is behind them.
   const furthest = useRef(placement.position ?? 1);
   if (placement.position !== null && placement.position > furthest.current) furthest.current = placement.position;
-
-  // The public figures (the lobby's commitment and, after opening, its seed): again when the
-  // queue's status changes.
-  useEffect(() => {
-    let live = true;
-    site.gateway.getQueue(placement.queueId).then(
-      ({ data }) => live && setFigures(data),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [site, placement.queueId, placement.queueStatus]);
 
   const inLobby = placement.queueStatus === 'LOBBY';
   const opensIn = placement.opensAt ? (Date.parse(placement.opensAt) - now) / 1000 : null;
@@ -131,9 +117,7 @@ export function Waiting(props: Props) {
         {leaveError && <Notice tone="error">{leaveError}</Notice>}
       </div>
 
-      {!inLobby && figures?.shuffleSeed && figures.shuffleCommitment && (
-        <VerifyDraw seed={figures.shuffleSeed} commitment={figures.shuffleCommitment} userId={props.userId} />
-      )}
+      {!inLobby && <VerifyDraw figures={figures} userId={props.userId} />}
 
       <p class="small live-mode" aria-live="off">
         {props.mode === 'stream'
@@ -146,40 +130,5 @@ export function Waiting(props: Props) {
         {leaving ? 'Leaving…' : 'Leave the line'}
       </button>
     </section>
-  );
-}
-
-/** "Verify the draw": the seed against the commitment published before opening, and my draw value. */
-function VerifyDraw(props: { seed: string; commitment: string; userId: string }) {
-  const [check, setCheck] = useState<DrawCheck | null>(null);
-  return (
-    <details
-      class="verify"
-      onToggle={(event) => {
-        if (event.currentTarget.open && !check)
-          void checkDraw(props.seed, props.commitment, props.userId).then(setCheck);
-      }}
-    >
-      <summary>Verify the draw</summary>
-      <p class="small">
-        Before the sale opened, the organiser published a commitment (SHA-256 of a secret seed). Now the seed is
-        revealed: the lobby's order is everyone's HMAC-SHA256(seed, user id), lowest first.
-      </p>
-      <p class="small">
-        Seed: <code class="hash">{props.seed}</code>
-      </p>
-      {check && (
-        <>
-          <p>
-            {check.commitmentMatches
-              ? '✓ The seed matches the commitment made before the opening.'
-              : '✗ The seed does NOT match the published commitment.'}
-          </p>
-          <p class="small">
-            Your draw value: <code class="hash">{check.drawValue}</code>
-          </p>
-        </>
-      )}
-    </details>
   );
 }

@@ -12,7 +12,8 @@ export function useNow(intervalMs = 1000): number {
 
 /**
  * Runs `task` now and then every `intervalMs` after the previous run finished (never two at
- * once), until unmounted or `key` changes. `task` may change between renders.
+ * once), until unmounted or `key` changes. `task` may change between renders. A task reports its
+ * own failures to the screen; one it lets through is logged, and the next run comes all the same.
  */
 export function useRepeating(task: (signal: AbortSignal) => Promise<void>, intervalMs: number, key: unknown) {
   const latest = useRef(task);
@@ -23,6 +24,10 @@ export function useRepeating(task: (signal: AbortSignal) => Promise<void>, inter
     const run = async () => {
       try {
         await latest.current(controller.signal);
+      } catch (error) {
+        // A refresh that failed in a way nobody expected: a bug to see in the console, not a
+        // reason to stop refreshing (nor an unhandled rejection).
+        if (!controller.signal.aborted) console.error('a repeating task failed', error);
       } finally {
         if (!controller.signal.aborted) timer = setTimeout(run, intervalMs);
       }
