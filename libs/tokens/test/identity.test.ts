@@ -1,5 +1,4 @@
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import t, { type Test } from 'tap';
 import { exportJWK, SignJWT } from 'jose';
 import {
@@ -10,6 +9,7 @@ import {
   JWKS_REFETCH_COOLDOWN_MS,
   signingKeyFrom,
 } from '../src/index.js';
+import { startJwksServer } from '../src/testing.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -40,44 +40,18 @@ async function identityToken(
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/**
- * A JWKS endpoint of the test's own, serving whatever keys it is given, counting its fetches;
- * it can answer 503 (`setDown`) or not answer at all (`setHung`: connection open, no response).
- */
+/** A JWKS endpoint of the test's own, publishing key pairs under the given kids. */
 async function jwksServer(t: Test) {
-  let keys: object[] = [];
-  let fetches = 0;
-  let down = false;
-  let hung = false;
-  const server: Server = createServer((_request, response) => {
-    fetches++;
-    if (hung) return;
-    if (down) {
-      response.writeHead(503).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as { port: number };
+  const server = await startJwksServer(t);
   return {
-    url: `http://127.0.0.1:${port}/jwks.json`,
+    ...server,
     async publish(...pairs: [Pair, string][]) {
-      keys = await Promise.all(
-        pairs.map(async ([pair, kid]) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: pair.alg, use: 'sig' })),
+      server.publish(
+        await Promise.all(
+          pairs.map(async ([pair, kid]) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: pair.alg, use: 'sig' })),
+        ),
       );
     },
-    setDown: (value: boolean) => {
-      down = value;
-    },
-    setHung: (value: boolean) => {
-      hung = value;
-    },
-    fetches: () => fetches,
   };
 }
 
