@@ -66,6 +66,35 @@ function withinBudget<T>(check: Promise<T>): Promise<T | undefined> {
   return Promise.race([check.catch(() => undefined), giveUp]).finally(() => clearTimeout(timer));
 }
 
+/** How long boot waits for the limiter's own connection (only when Redis is reachable at all). */
+const LIMITER_CONNECT_WAIT_MS = 3000;
+
+/**
+ * The rate limiter's own connection to Redis. On a shared auto-pipelined connection a check
+ * given up on would still hold the commands queued behind it (one pipeline in flight at a time):
+ * a hung Redis would cost the route's own command the limiter's timeout as well.
+ */
+async function limiterConnection(app: FastifyInstance, redis: Redis | Cluster): Promise<Redis | Cluster> {
+  // The same options (and nodes, for a Cluster); the union's two `duplicate`s take different arguments.
+  const limiter: Redis | Cluster = redis.isCluster ? (redis as Cluster).duplicate() : (redis as Redis).duplicate();
+  // Without a listener ioredis would print every reconnect attempt as an unhandled error.
+  limiter.on('error', () => {});
+  app.addHook('onClose', async () => {
+    await limiter.quit().catch(() => limiter.disconnect());
+  });
+  // Commands fail at once until it is connected (no offline queue): limits would be skipped.
+  if (redis.status === 'ready' && limiter.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LIMITER_CONNECT_WAIT_MS);
+      limiter.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return limiter;
+}
+
 /**
  * The answer to a request shed for overload. under-pressure sends what its handler returns and
  * stops there; a handler that sent the reply itself and returned nothing would let the route run
@@ -98,7 +127,7 @@ async function frontDoor(app: FastifyInstance, opts: FrontDoorOptions) {
 
   await app.register(rateLimit, {
     global: false,
-    redis: opts.redis,
+    redis: opts.redis && (await limiterConnection(app, opts.redis)),
     nameSpace: `${opts.redisPrefix}:rate:`,
     // Errors come back to `limitRate`, which lets the request through and stops asking for a while.
     skipOnError: false,
