@@ -47,12 +47,12 @@ const EXPOSED_HEADERS = ['location', 'retry-after', 'idempotent-replayed', 'x-re
  * in which an outage must answer 503 would be gone before the route ran. A healthy Redis answers
  * in well under a millisecond.
  */
-export const RATE_LIMIT_CHECK_BUDGET_MS = 200;
+const RATE_LIMIT_CHECK_BUDGET_MS = 200;
 /**
  * After a check failed or ran out of time, limits are skipped for this long, so that no request
  * waits on a Redis known to be down; the first request after it tries Redis again.
  */
-export const RATE_LIMITS_OFF_AFTER_FAILURE_MS = 1000;
+const RATE_LIMITS_OFF_AFTER_FAILURE_MS = 1000;
 /** Seconds a client shed for overload is asked to wait. */
 const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 
@@ -60,7 +60,9 @@ const OVERLOAD_RETRY_AFTER_SECONDS = 1;
 function withinBudget<T>(check: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const giveUp = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), RATE_LIMIT_CHECK_BUDGET_MS);
+    // Given up only after the next poll phase: when the event loop itself was stalled, a reply
+    // already waiting on the socket wins, and limits are not switched off for a slow process.
+    timer = setTimeout(() => setImmediate(resolve, undefined), RATE_LIMIT_CHECK_BUDGET_MS);
   });
   // A check given up on still settles later (its command times out): handled here, not unhandled.
   return Promise.race([check.catch(() => undefined), giveUp]).finally(() => clearTimeout(timer));
