@@ -35,6 +35,13 @@ function configuredKey<T>(config: Config, name: KeySetting, parse: (pem: string,
   return configured && parse(configured.pem, configured.setting);
 }
 
+/** `configuredKey`, and a ConfigError (`<NAME> or <NAME>_FILE must be set: <why>`) when it is not set. */
+function requiredKey<T>(config: Config, name: KeySetting, why: string, parse: (pem: string, setting: string) => T): T {
+  const key = configuredKey(config, name, parse);
+  requireSettings(config, [{ settings: `${name} or ${name}_FILE`, why, satisfied: () => key !== undefined }]);
+  return key!;
+}
+
 /** A JWKS URL setting, checked to be one `URL` accepts (the schema's pattern lets odd hosts through). */
 function jwksUrlOf(config: Config, name: 'IDENTITY_JWKS_URL' | 'QUEUE_JWKS_URL'): string | undefined {
   const value = config[name];
@@ -91,29 +98,22 @@ function identitySettings(config: Config, opts: { devKeyMayStandIn: boolean }) {
  */
 export function gatewayTokensOptions(config: Config): TokensOptions {
   const [signingKey, devKey, identity] = checkAll(
-    () => {
-      const key = configuredKey(config, 'TOKEN_PRIVATE_KEY', signingKeyFrom);
-      requireSettings(config, [
-        {
-          settings: 'TOKEN_PRIVATE_KEY or TOKEN_PRIVATE_KEY_FILE',
-          why: 'the gateway signs queue tokens with it (npm start creates a local one; generate your own elsewhere)',
-          satisfied: () => Boolean(key),
-        },
-      ]);
-      return key!;
-    },
-    () => {
-      if (!config.DEV_IDENTITY) return undefined;
-      const key = configuredKey(config, 'DEV_IDENTITY_PRIVATE_KEY', signingKeyFrom);
-      requireSettings(config, [
-        {
-          settings: 'DEV_IDENTITY_PRIVATE_KEY or DEV_IDENTITY_PRIVATE_KEY_FILE',
-          why: 'DEV_IDENTITY=true signs development identity tokens with it',
-          satisfied: () => Boolean(key),
-        },
-      ]);
-      return key;
-    },
+    () =>
+      requiredKey(
+        config,
+        'TOKEN_PRIVATE_KEY',
+        'the gateway signs queue tokens with it (npm start creates a local one; generate your own elsewhere)',
+        signingKeyFrom,
+      ),
+    () =>
+      config.DEV_IDENTITY
+        ? requiredKey(
+            config,
+            'DEV_IDENTITY_PRIVATE_KEY',
+            'DEV_IDENTITY=true signs development identity tokens with it',
+            signingKeyFrom,
+          )
+        : undefined,
     () => identitySettings(config, { devKeyMayStandIn: true }),
   );
   return {
