@@ -1,8 +1,20 @@
 import t from 'tap';
 import { createServer } from '@concert/http';
 import { generateTestKeyPair } from '@concert/testing';
+import { signingKeyFrom } from '@concert/tokens';
+import { refusedIdentityTokens, startJwksServer } from '@concert/tokens/testing';
 import gateway from '../src/app.js';
 import { admin, bearer, buildGateway } from './helper.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves true once `check` does, false if `timeoutMs` passes first. */
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+    if (await check()) return true;
+  }
+  return false;
+}
 
 t.test('joining needs an identity token: the user is its sub, never a name the caller picks', async (t) => {
   const { app, join, asUser, identityToken } = await buildGateway(t);
@@ -163,4 +175,129 @@ t.test('X-Forwarded-For counts only behind a trusted proxy', async (t) => {
   };
   t.same(await statuses(direct), [201, 201, 429], 'a client cannot dodge the limit by sending the header itself');
   t.same(await statuses(behindProxy), [201, 201, 201], 'behind a trusted proxy, each forwarded address counts apart');
+});
+
+t.test('identity tokens that are not genuine are refused on join, with a static key or a JWKS', async (t) => {
+  const jwks = await startJwksServer(t);
+  const modes = {
+    'static key': await buildGateway(t),
+    JWKS: await buildGateway(t, { IDENTITY_PUBLIC_KEY: '', IDENTITY_JWKS_URL: jwks.url }),
+  };
+  // The JWKS publishes the key of that gateway's identity provider (fetched at the first join).
+  jwks.publish([signingKeyFrom(modes.JWKS.identityPrivateKeyPem, 'identity key').jwk]);
+  for (const [mode, { app, config, identityPrivateKeyPem, join }] of Object.entries(modes)) {
+    await app.inject({ method: 'PUT', url: '/admin/queues/q', headers: admin, payload: {} });
+    const refused = await refusedIdentityTokens({
+      privateKeyPem: identityPrivateKeyPem,
+      issuer: config.IDENTITY_ISSUER!,
+      audience: config.IDENTITY_AUDIENCE!,
+      userId: 'ann',
+    });
+    for (const [name, token] of Object.entries(refused)) {
+      const response = await app.inject({ method: 'POST', url: '/queues/q/tokens', headers: bearer(token) });
+      t.same([response.statusCode, response.json().code], [401, 'IDENTITY_INVALID'], `${mode}: ${name}`);
+      t.equal(response.headers['www-authenticate'], 'Bearer realm="concert"', `${mode}: ${name}: the challenge`);
+    }
+    const figures = await app.waitingRoom.figures('q');
+    t.equal(figures!.waiting + figures!.active, 0, `${mode}: none of them got a place`);
+    t.equal((await join('q', 'ann')).statusCode, 201, `${mode}: a genuine identity token joins`);
+  }
+  t.ok(jwks.fetches() >= 1, 'the JWKS gateway read its keys from the JWKS');
+});
+
+t.test('the development login is throttled per user and per address, like joins', async (t) => {
+  const devKey = generateTestKeyPair();
+  const { app } = await buildGateway(t, {
+    DEV_IDENTITY: 'true',
+    DEV_IDENTITY_PRIVATE_KEY: devKey.privateKeyPem,
+    IDENTITY_PUBLIC_KEY: devKey.publicKeyPem,
+    JOIN_RATE_LIMIT_PER_MINUTE: 2,
+    ADDRESS_RATE_LIMIT_PER_MINUTE: 5,
+  });
+  const signIn = (userId: string) => app.inject({ method: 'POST', url: '/dev/identity', payload: { userId } });
+  const ann = [await signIn('ann'), await signIn('ann'), await signIn('ann')];
+  t.same(
+    ann.map((r) => r.statusCode),
+    [200, 200, 429],
+    "ann's third sign-in in a minute is refused",
+  );
+  t.same(
+    [ann[2]!.json().code, Number(ann[2]!.headers['retry-after']) > 0],
+    ['RATE_LIMITED', true],
+    'RATE_LIMITED, with Retry-After',
+  );
+  const others = [await signIn('bob'), await signIn('carol'), await signIn('dave')];
+  t.same(
+    others.map((r) => r.statusCode),
+    [200, 200, 429],
+    "the address's sixth request is refused (ann's three counted)",
+  );
+  t.equal(others[2]!.json().code, 'RATE_LIMITED');
+});
+
+t.test('an overloaded process sheds requests with 503 before any route runs; liveness still answers', async (t) => {
+  // Shed past 300 ms of event-loop lag: far above what a busy test machine shows by itself.
+  const { app, asUser, join } = await buildGateway(t, { MAX_EVENT_LOOP_DELAY_MS: 300 });
+  t.equal(
+    (await app.inject({ method: 'PUT', url: '/admin/queues/q', headers: admin, payload: {} })).statusCode,
+    200,
+    'not shed without load',
+  );
+  const [ann, bob] = [(await join('q', 'ann')).json().token, (await join('q', 'bob')).json().token];
+  const carol = await asUser('carol');
+
+  // The load: the event loop is blocked 600 ms at a time, with a turn in between to serve requests.
+  let blocking = true;
+  const load = (async () => {
+    while (blocking) {
+      for (const until = Date.now() + 600; Date.now() < until;);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  t.teardown(async () => {
+    blocking = false;
+    await load;
+  });
+  t.ok(await eventually(() => app.isUnderPressure()), 'under-pressure measures the lag');
+  // Routes with a body and without: a route without one would run at once after a reply sent early.
+  const shed = {
+    join: app.inject({ method: 'POST', url: '/queues/q/tokens', headers: carol }),
+    leave: app.inject({ method: 'DELETE', url: '/queues/q/tokens/me', headers: bearer(bob) }),
+    revoke: app.inject({ method: 'DELETE', url: '/admin/queues/q/users/ann', headers: admin }),
+    'settings change': app.inject({ method: 'PUT', url: '/admin/queues/q', headers: admin, payload: { maxActive: 7 } }),
+  };
+  const live = app.inject({ method: 'GET', url: '/health/live' });
+  const answers = await Promise.all(Object.values(shed));
+  t.equal((await live).statusCode, 200, 'liveness is not shed');
+  blocking = false;
+  await load;
+
+  Object.keys(shed).forEach((name, i) => {
+    const response = answers[i]!;
+    t.equal(response.statusCode, 503, `${name}: 503`);
+    t.same(
+      response.json(),
+      {
+        statusCode: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        error: 'Service Unavailable',
+        message: 'Service unavailable, try again shortly',
+      },
+      `${name}: the contract's body`,
+    );
+    t.equal(response.headers['retry-after'], '1', `${name}: Retry-After`);
+  });
+  // No route ran: nothing changed.
+  const { waitingRoom } = app;
+  const holds = async (token: string) =>
+    (await app.inject({ method: 'GET', url: '/queues/q/tokens/me', headers: bearer(token) })).statusCode;
+  t.ok(await eventually(() => !app.isUnderPressure()), 'the lag is gone');
+  t.same([await holds(ann), await holds(bob)], [200, 200], 'ann was not revoked, bob did not leave');
+  const figures = await waitingRoom.figures('q');
+  t.same([figures!.waiting + figures!.active, figures!.maxActive], [2, 100], 'carol has no place; settings unchanged');
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/queues/q/tokens', headers: carol })).statusCode,
+    201,
+    'served again',
+  );
 });

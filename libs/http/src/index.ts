@@ -4,7 +4,7 @@ export { errorHandlerPlugin, sendError } from './plugins/error-handler.js';
 export { healthPlugin, type HealthCheck, type Readiness } from './plugins/health.js';
 export { metricsPlugin, type MetricsSource } from './plugins/metrics.js';
 export { docsPlugin, nameComponents, type DocsOptions } from './plugins/docs.js';
-export { frontDoorPlugin, adminKeyGuard, type FrontDoorOptions } from './plugins/front-door.js';
+export { frontDoorPlugin, adminKeyGuard, adminKeyMatcher, type FrontDoorOptions } from './plugins/front-door.js';
 export { errorResponses, respond, noContent, commonResponseHeaders, emptyBodyAsObject } from './schemas.js';
 export { isInfrastructureError, OUTAGE_RETRY_AFTER_SECONDS } from './infrastructure.js';
 export { registerPoolMetrics, type PoolLike } from './metrics/pool.js';

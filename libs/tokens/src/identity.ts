@@ -1,5 +1,4 @@
 import { createPrivateKey } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { Algorithm } from 'fast-jwt';
 import { SignJWT } from 'jose';
 import { isUserId } from '@concert/contract';
@@ -26,6 +25,8 @@ export type IdentityVerifierOptions = {
   audience: string;
   /** Verified tokens remembered (until their `exp`): an account page polls with the same token. */
   cacheSize?: number;
+  /** How long a fetched JWKS is trusted as it is (default JWKS_MAX_AGE_MS). */
+  jwksMaxAgeMs?: number;
 };
 
 /** Checks identity tokens: signature, `iss`, `aud`, `exp`, algorithm allow-list, a valid `sub`. */
@@ -33,25 +34,21 @@ export function createIdentityVerifier(opts: IdentityVerifierOptions) {
   if (!opts.jwksUrl && !opts.publicKeyPem) {
     throw new Error('an identity verifier needs IDENTITY_JWKS_URL or IDENTITY_PUBLIC_KEY[_FILE]');
   }
-  const keySet = createKeySetVerifier({
+  const keySet = createKeySetVerifier<Identity>({
     source: opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : { keys: [{ publicKeyPem: opts.publicKeyPem! }] },
     algorithms: IDENTITY_ALGORITHMS,
     claims: { allowedIss: opts.issuer, allowedAud: opts.audience, requiredClaims: ['sub', 'exp'] },
     anyKidWithOneKey: true,
+    accept: ({ sub, exp }) =>
+      typeof sub === 'string' && isUserId(sub) && typeof exp === 'number' ? { userId: sub, expiresAt: exp } : undefined,
+    cacheSize: opts.cacheSize ?? 0,
+    jwksMaxAgeMs: opts.jwksMaxAgeMs,
   });
-  const cache = opts.cacheSize ? new LRUCache<string, Identity>({ max: opts.cacheSize }) : undefined;
 
   return {
     async verify(token: string | undefined): Promise<Identity> {
-      if (!token) throw new TokenErrors.IDENTITY_INVALID();
-      const cached = cache?.get(token);
-      if (cached && cached.expiresAt * 1000 > Date.now()) return cached;
-      const payload = await keySet.verify(token);
-      if (!payload || typeof payload.sub !== 'string' || !isUserId(payload.sub) || typeof payload.exp !== 'number') {
-        throw new TokenErrors.IDENTITY_INVALID();
-      }
-      const identity = { userId: payload.sub, expiresAt: payload.exp };
-      cache?.set(token, identity);
+      const identity = token ? await keySet.verify(token) : undefined;
+      if (!identity) throw new TokenErrors.IDENTITY_INVALID();
       return identity;
     },
   };

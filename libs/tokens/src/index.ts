@@ -3,15 +3,25 @@ export {
   TOKEN_ALGORITHM,
   ensureLocalKeyPair,
   readPem,
+  readKeySetting,
   signingKeyFrom,
   verificationKeyFrom,
+  identityKeyFrom,
+  type KeySetting,
+  type ConfiguredPem,
   type LocalKeyName,
   type SigningKey,
   type VerificationKey,
   type PublicJwk,
 } from './keys.js';
 export { bearerToken, peekClaims } from './bearer.js';
-export { createKeySetVerifier, JWKS_REFETCH_COOLDOWN_MS, type KeySource } from './key-set.js';
+export {
+  createKeySetVerifier,
+  JWKS_REFETCH_COOLDOWN_MS,
+  JWKS_MAX_AGE_MS,
+  JWKS_FETCH_TIMEOUT_MS,
+  type KeySource,
+} from './key-set.js';
 export {
   createQueueTokenSigner,
   createQueueTokenVerifier,

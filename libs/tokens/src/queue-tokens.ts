@@ -1,5 +1,4 @@
 import { createSigner } from 'fast-jwt';
-import { LRUCache } from 'lru-cache';
 import { isQueueId, isUserId } from '@concert/contract';
 import { TokenErrors } from './errors.js';
 import { createKeySetVerifier } from './key-set.js';
@@ -14,9 +13,7 @@ import { TOKEN_ALGORITHM, type PublicJwk, type SigningKey, type VerificationKey 
  *
  * fast-jwt (the engine under @fastify/jwt) is used directly: signer and verifiers are built once,
  * usable outside a Fastify instance (tools, tests), one verifier per key id so that a rotated key
- * set is followed. Verified claims are remembered (until `exp`) keyed by the token itself: a
- * line polls with the same tokens over and over, and fast-jwt's own cache hashes every token to
- * make its key, a measured cost of every poll.
+ * set is followed; verified claims are remembered by the key set (see key-set.ts).
  */
 
 /** What a verified queue token says. */
@@ -74,23 +71,23 @@ export type QueueTokenKeySource = { keys: VerificationKey[] } | { jwksUrl: strin
  * `exp` enforced, the key found by `kid` (an unknown one looked up in the JWKS, when configured).
  * Throws TOKEN_INVALID for anything not genuine; the token's liveness is for the caller to ask Redis.
  */
-export function createQueueTokenVerifier(source: QueueTokenKeySource, opts: { cacheSize: number }) {
-  const keySet = createKeySetVerifier({
+export function createQueueTokenVerifier(
+  source: QueueTokenKeySource,
+  opts: { cacheSize: number; jwksMaxAgeMs?: number },
+) {
+  const keySet = createKeySetVerifier<QueueTokenClaims>({
     source,
     algorithms: [TOKEN_ALGORITHM],
     claims: { requiredClaims: REQUIRED_CLAIMS },
+    accept: toClaims,
+    cacheSize: opts.cacheSize,
+    jwksMaxAgeMs: opts.jwksMaxAgeMs,
   });
-  const verified = opts.cacheSize > 0 ? new LRUCache<string, QueueTokenClaims>({ max: opts.cacheSize }) : undefined;
 
   return {
     async verify(token: string | undefined): Promise<QueueTokenClaims> {
-      if (!token) throw new TokenErrors.TOKEN_INVALID();
-      const known = verified?.get(token);
-      if (known && known.expiresAt * 1000 > Date.now()) return known;
-      const payload = await keySet.verify(token);
-      const claims = payload && toClaims(payload);
+      const claims = token ? await keySet.verify(token) : undefined;
       if (!claims) throw new TokenErrors.TOKEN_INVALID();
-      verified?.set(token, claims);
       return claims;
     },
   };

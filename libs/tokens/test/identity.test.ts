@@ -1,14 +1,15 @@
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import t, { type Test } from 'tap';
 import { exportJWK, SignJWT } from 'jose';
 import {
   createIdentityVerifier,
   createQueueTokenSigner,
   createQueueTokenVerifier,
+  JWKS_FETCH_TIMEOUT_MS,
   JWKS_REFETCH_COOLDOWN_MS,
   signingKeyFrom,
 } from '../src/index.js';
+import { startJwksServer } from '../src/testing.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,34 +40,27 @@ async function identityToken(
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** A JWKS endpoint of the test's own, serving whatever keys it is given, counting its fetches. */
+/** A JWKS endpoint of the test's own, publishing key pairs under the given kids. */
 async function jwksServer(t: Test) {
-  let keys: object[] = [];
-  let fetches = 0;
-  let down = false;
-  const server: Server = createServer((_request, response) => {
-    fetches++;
-    if (down) {
-      response.writeHead(503).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise((resolve) => server.close(resolve)));
-  const { port } = server.address() as { port: number };
+  const server = await startJwksServer(t);
   return {
-    url: `http://127.0.0.1:${port}/jwks.json`,
+    ...server,
     async publish(...pairs: [Pair, string][]) {
-      keys = await Promise.all(
-        pairs.map(async ([pair, kid]) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: pair.alg, use: 'sig' })),
+      server.publish(
+        await Promise.all(
+          pairs.map(async ([pair, kid]) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: pair.alg, use: 'sig' })),
+        ),
       );
     },
-    setDown: (value: boolean) => {
-      down = value;
-    },
-    fetches: () => fetches,
   };
+}
+
+/** Resolves true once `check` does, false if `timeoutMs` passes first. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000) {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(50)) {
+    if (await check()) return true;
+  }
+  return false;
 }
 
 t.test('a static public key: RS256, ES256 and EdDSA providers are accepted, any kid', async (t) => {
@@ -142,6 +136,91 @@ t.test("the provider's JWKS unreachable is an outage (503), not a bad token", as
   });
 });
 
+t.test('a JWKS that never answers is a 503 within the outage budget of about a second', async (t) => {
+  const jwks = await jwksServer(t);
+  jwks.setHung(true);
+  const verifier = createIdentityVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
+  const token = await identityToken(p256(), {}, 'k1');
+  const started = Date.now();
+  await t.rejects(verifier.verify(token), { code: 'SERVICE_UNAVAILABLE' });
+  const took = Date.now() - started;
+  t.ok(took < 1200, `gave up after ${took} ms (fetch timeout ${JWKS_FETCH_TIMEOUT_MS} ms)`);
+  t.equal(jwks.fetches(), 1, 'the request reached the provider');
+});
+
+t.test('a key the provider removes is refused once the set is fetched again, remembered tokens too', async (t) => {
+  const jwks = await jwksServer(t);
+  const [kept, removed] = [p256(), rsa()];
+  await jwks.publish([kept, 'k1'], [removed, 'k2']);
+  const verifier = createIdentityVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, cacheSize: 100 });
+  const mallory = await identityToken(removed, { sub: 'mallory' }, 'k2');
+  t.match(await verifier.verify(mallory), { userId: 'mallory' }, 'trusted while published');
+  t.match(await verifier.verify(mallory), { userId: 'mallory' }, 'and remembered');
+
+  await jwks.publish([kept, 'k1']);
+  await sleep(JWKS_REFETCH_COOLDOWN_MS + 100);
+  const fetchesBefore = jwks.fetches();
+  await t.rejects(
+    verifier.verify(await identityToken(ed25519(), {}, 'k3')),
+    { code: 'IDENTITY_INVALID' },
+    'an unknown kid makes the set be fetched again',
+  );
+  t.equal(jwks.fetches(), fetchesBefore + 1, 'once');
+  await t.rejects(verifier.verify(mallory), { code: 'IDENTITY_INVALID' }, 'the remembered token of the removed key');
+  await t.rejects(
+    verifier.verify(await identityToken(removed, { sub: 'mallory' }, 'k2')),
+    { code: 'IDENTITY_INVALID' },
+    'a new token of the removed key',
+  );
+  t.match(await verifier.verify(await identityToken(kept, {}, 'k1')), { userId: 'ann' }, 'the kept key still works');
+});
+
+t.test('a removed key is refused within the max age even when no token names an unknown kid', async (t) => {
+  const jwks = await jwksServer(t);
+  const [kept, removed] = [p256(), ed25519()];
+  await jwks.publish([kept, 'k1'], [removed, 'k2']);
+  const verifier = createIdentityVerifier({
+    jwksUrl: jwks.url,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    cacheSize: 100,
+    jwksMaxAgeMs: 500,
+  });
+  const [ann, mallory] = [await identityToken(kept, {}, 'k1'), await identityToken(removed, { sub: 'mallory' }, 'k2')];
+  t.match(await verifier.verify(mallory), { userId: 'mallory' });
+  t.match(await verifier.verify(ann), { userId: 'ann' });
+
+  await jwks.publish([kept, 'k1']);
+  const started = Date.now();
+  const fetchesBefore = jwks.fetches();
+  const refused = await eventually(() =>
+    verifier.verify(mallory).then(
+      () => false,
+      (error: { code?: string }) => error.code === 'IDENTITY_INVALID',
+    ),
+  );
+  t.ok(refused, `the removed key's token is refused after ${Date.now() - started} ms`);
+  t.match(await verifier.verify(ann), { userId: 'ann' }, 'the kept one is not');
+  const fetched = jwks.fetches() - fetchesBefore;
+  t.ok(fetched >= 1 && fetched <= 2 + (Date.now() - started) / 500, `fetched ${fetched} times: once per max age`);
+});
+
+t.test('while the provider is down, tokens of keys already fetched keep working', async (t) => {
+  const jwks = await jwksServer(t);
+  const pair = p256();
+  await jwks.publish([pair, 'k1']);
+  const verifier = createIdentityVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, jwksMaxAgeMs: 300 });
+  t.match(await verifier.verify(await identityToken(pair, {}, 'k1')), { userId: 'ann' });
+  jwks.setDown(true);
+  await sleep(400);
+  // Past the max age: the refetch fails in the background; the key at hand still checks tokens.
+  for (const sub of ['bob', 'carol']) {
+    t.match(await verifier.verify(await identityToken(pair, { sub }, 'k1')), { userId: sub }, sub);
+    await sleep(100);
+  }
+  t.ok(jwks.fetches() >= 2, 'the set was asked for again');
+});
+
 t.test("queue tokens checked against the gateway's JWKS, following a key rotation", async (t) => {
   const jwks = await jwksServer(t);
   const keyOf = (pair: Pair) =>
@@ -167,7 +246,19 @@ t.test("queue tokens checked against the gateway's JWKS, following a key rotatio
     'the new key is fetched when a token names it',
   );
   const stranger = keyOf(ed25519());
+  const oldToken = createQueueTokenSigner(old, { ttlSeconds: 60 }).sign({ ...claims, userId: 'bob' });
+  t.match(await verifier.verify(oldToken), { userId: 'bob' }, 'the old key still works while published');
+
+  // The old key is rotated out: once the set is fetched again (here on an unknown kid), it is refused.
+  await serve(rotated);
+  await sleep(JWKS_REFETCH_COOLDOWN_MS + 100);
   await t.rejects(verifier.verify(createQueueTokenSigner(stranger, { ttlSeconds: 60 }).sign(claims)), {
     code: 'TOKEN_INVALID',
   });
+  await t.rejects(verifier.verify(oldToken), { code: 'TOKEN_INVALID' }, 'a remembered token of the old key is refused');
+  t.match(
+    await verifier.verify(createQueueTokenSigner(rotated, { ttlSeconds: 60 }).sign(claims)),
+    claims,
+    'the new key still works',
+  );
 });

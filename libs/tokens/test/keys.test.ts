@@ -11,7 +11,9 @@ t.test('a local key pair is created once, even by several processes at the same 
   const dir = t.testdir();
   const script = `import('${new URL('../src/keys.ts', import.meta.url).href}').then(({ ensureLocalKeyPair }) => ensureLocalKeyPair(process.argv[1], 'queue-token'))`;
   await Promise.all(
-    Array.from({ length: 6 }, () => run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script, dir])),
+    Array.from({ length: 6 }, () =>
+      run(process.execPath, ['--conditions=@concert/source', '--import=tsx', '--input-type=module', '-e', script, dir]),
+    ),
   );
   const { privatePath, publicPath } = ensureLocalKeyPair(dir, 'queue-token');
   const signing = signingKeyFrom(readFileSync(privatePath, 'utf8'), 'TOKEN_PRIVATE_KEY');
@@ -37,6 +39,6 @@ t.test('keys from configuration: PEM text (with \\n escapes) or a file; Ed25519 
   const { privateKey: rsa } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   t.throws(
     () => signingKeyFrom(rsa.export({ format: 'pem', type: 'pkcs8' }).toString(), 'TOKEN_PRIVATE_KEY'),
-    /TOKEN_PRIVATE_KEY must be an Ed25519 key/,
+    /^TOKEN_PRIVATE_KEY is not valid: expected an Ed25519 private key \(PEM\), not rsa$/,
   );
 });

@@ -1,11 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { requireSettings, type Config } from '@concert/config';
-import { HttpErrors, type ErrorBody } from '@concert/http';
+import { adminKeyMatcher, HttpErrors, sendError } from '@concert/http';
 
 export const JOBS_BOARD_PATH = '/admin/jobs';
 
@@ -21,8 +20,6 @@ export function checkWorkerConfig(config: Config) {
   return config;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
 /** The password of `Authorization: Basic ...` (what a browser sends after its login prompt). */
 function basicPassword(header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
@@ -37,18 +34,14 @@ function basicPassword(header: string | undefined): string | undefined {
  * throwing, because Bull Board installs an error handler of its own in its scope.
  */
 function adminKeyOrBasic(adminApiKey: string) {
-  const expected = digest(adminApiKey);
+  const matches = adminKeyMatcher(adminApiKey);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers['x-admin-key'];
-    const given = typeof header === 'string' ? header : basicPassword(request.headers.authorization);
-    if (given !== undefined && timingSafeEqual(digest(given), expected)) return;
+    if (matches(typeof header === 'string' ? header : basicPassword(request.headers.authorization))) return;
     const error = new HttpErrors.ADMIN_KEY_INVALID();
-    const body: ErrorBody = { statusCode: 401, code: error.code, error: 'Unauthorized', message: error.message };
-    return reply
-      .code(401)
-      .header('www-authenticate', 'Basic realm="concert jobs", charset="UTF-8"')
-      .type('application/json; charset=utf-8')
-      .send(body);
+    // The Basic challenge makes a browser show its login prompt.
+    reply.header('www-authenticate', 'Basic realm="concert jobs", charset="UTF-8"');
+    return sendError(reply, 401, error.code, error.message);
   };
 }
 

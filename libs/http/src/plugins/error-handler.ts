@@ -19,12 +19,22 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, bodyLimit: num
 const challengeFor = (code: string) =>
   code === 'ADMIN_KEY_INVALID' ? 'ApiKey header="X-Admin-Key"' : 'Bearer realm="concert"';
 
-/** Sends the contract's error body, with the headers its status calls for. */
+/** The contract's error body. */
+export function errorPayload(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/**
+ * Sends the contract's error body, with the headers its status calls for (a challenge or a
+ * Retry-After the caller set already is kept).
+ */
 export function sendError(reply: FastifyReply, statusCode: number, code: string, message: string) {
-  const body: ErrorBody = { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
-  if (statusCode === 401) reply.header('www-authenticate', challengeFor(code));
+  if (statusCode === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challengeFor(code));
   if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', OUTAGE_RETRY_AFTER_SECONDS);
-  return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+  return reply
+    .code(statusCode)
+    .type('application/json; charset=utf-8')
+    .send(errorPayload(statusCode, code, message));
 }
 
 /**
