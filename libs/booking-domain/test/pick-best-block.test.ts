@@ -17,7 +17,6 @@ const [concert] = await rows<{ id: string }>(
               VALUES ('pick-tests', 10, 60, 300) RETURNING id)
    INSERT INTO concert (id, title, queue_id) SELECT gen_random_uuid(), 'Picks', id FROM q RETURNING id`,
 );
-
 const concertId = concert!.id;
 
 /** A future date of its own with exactly these seats. */
