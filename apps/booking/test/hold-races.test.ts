@@ -118,6 +118,35 @@ t.test('200 fans race for quantity 2 where taken seats split the row: the strand
   t.same(await stack.seatsLeft(), await stack.countedSeats(), 'seats-left figures follow exactly');
 });
 
+t.test('200 fans race for quantity 2 on a 20,000-seat date sold up to seat 19,000: the lowest 200 pairs', async (t) => {
+  const stack = await buildStack(t);
+  const { db, sql, concert } = stack;
+  const stadium = await db.schedule.create({
+    data: { concertId: concert.id, startsAt: new Date(Date.now() + 40 * 86_400_000) },
+  });
+  await sql.query(
+    `INSERT INTO seat (id, schedule_id, seat_no, price, status)
+     SELECT gen_random_uuid(), $1, n, 1000, (CASE WHEN n <= 19000 THEN 'SOLD' ELSE 'AVAILABLE' END)::"SeatStatus"
+       FROM generate_series(1, 20000) AS n`,
+    [stadium.id],
+  );
+  const schedules = [...stack.schedules, stadium];
+  const results = await race({ ...stack, schedules }, 200, schedules.length - 1, 2);
+  t.same([...new Set(results.map((r) => `${r.status} ${r.code ?? ''}`))], ['201 '], 'every fan holds a pair');
+  t.ok(
+    results.every((r) => r.seatNos.length === 2 && consecutive(r.seatNos) && r.seatNos[0]! % 2 === 1),
+    'each a consecutive pair from an odd seat (nothing stranded)',
+  );
+  t.same(
+    results.flatMap((r) => r.seatNos).sort((a, b) => a - b),
+    Array.from({ length: 400 }, (_, i) => 19_001 + i),
+    'seats 19,001–19,400, each once',
+  );
+  // The front was sold by the set-up, without payments: only the seat invariants apply.
+  const { doubleHeld, doubleSold } = await invariantViolations(db);
+  t.same({ doubleHeld, doubleSold }, { doubleHeld: [], doubleSold: [] }, 'no seat in two live holds');
+});
+
 t.test(
   'a fan firing 20 holds at once over HTTP never passes MAX_TICKETS_PER_USER nor MAX_HOLDS_PER_USER',
   async (t) => {
