@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import { createServer } from '@concert/http';
-import { createBookingClient } from '@concert/contract';
+import { ApiError, createBookingClient, type ApiResponse } from '@concert/contract';
 import { createTokenIssuer, setupTestContext } from '@concert/testing';
 import { rows, seedDemoData, type Db, type Sql } from '@concert/db';
 import { reconcileSeatsLeft } from '@concert/booking-domain';
@@ -103,3 +103,15 @@ export async function someoneWaitsOnALock(sql: Sql, timeoutMs = 5000) {
     return row!.waiting > 0;
   }, timeoutMs);
 }
+
+/** What one call of the typed client answered, error or not: status, error code, replay or not. */
+export async function answerOf<T>(call: Promise<ApiResponse<T>>) {
+  try {
+    const { status, data, headers } = await call;
+    return { status, code: undefined, replayed: headers.get('idempotent-replayed') === 'true', data, error: undefined };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { status: error.status, code: error.code, replayed: false, data: undefined, error: error.body };
+  }
+}
+export type Answer<T = unknown> = Awaited<ReturnType<typeof answerOf<T>>>;

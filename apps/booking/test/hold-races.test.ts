@@ -1,8 +1,9 @@
 import t from 'tap';
-import { ApiError, type HeldSeats } from '@concert/contract';
+import { ApiError, type HeldSeats, type HoldRequest, type Reservation } from '@concert/contract';
 import { holdSeat } from '@concert/booking-domain';
+import { rows } from '@concert/db';
 import { NO_VIOLATIONS } from '@concert/testing';
-import { buildStack, invariantViolations, type Stack } from './helper.js';
+import { answerOf, buildStack, eventually, invariantViolations, type Stack } from './helper.js';
 
 /** Fans racing over HTTP for `{ quantity }` on one date: the seat numbers each one got (or the error code). */
 async function race(stack: Stack, fans: number, scheduleIndex: number, quantity: number) {
@@ -117,62 +118,151 @@ t.test('200 fans race for quantity 2 where taken seats split the row: the strand
   t.same(await stack.seatsLeft(), await stack.countedSeats(), 'seats-left figures follow exactly');
 });
 
-t.test('a fan firing 20 holds at once never passes MAX_TICKETS_PER_USER nor MAX_HOLDS_PER_USER', async (t) => {
-  const stack = await buildStack(t, { MAX_HOLDS_PER_USER: 4, MAX_TICKETS_PER_USER: 6 });
-  const { app, db, concert, schedules } = stack;
-  const url = (i: number) => `/concerts/${concert.id}/schedules/${schedules[i]!.id}/reservations`;
-  const owned = async (userId: string) => ({
-    held: await db.reservation.count({ where: { userId, status: 'HELD', expiresAt: { gt: new Date() } } }),
-    paid: await db.reservation.count({ where: { userId, status: 'CONFIRMED' } }),
+t.test('200 fans race for quantity 2 on a 20,000-seat date sold up to seat 19,000: the lowest 200 pairs', async (t) => {
+  const stack = await buildStack(t);
+  const { db, sql, concert } = stack;
+  const stadium = await db.schedule.create({
+    data: { concertId: concert.id, startsAt: new Date(Date.now() + 40 * 86_400_000) },
   });
-
-  // Zoe already owns 3 paid seats: at most 3 more, whatever she fires at once.
-  const zoe = await stack.fan('zoe');
-  const first = await app.inject({
-    method: 'POST',
-    url: url(0),
-    headers: zoe.headers,
-    payload: { seatNos: [1, 2, 3] },
-  });
-  await app.inject({ method: 'POST', url: '/points/charge', headers: zoe.headers, payload: { amount: 1_000_000 } });
-  const ids = first.json().reservations.map((r: { reservationId: string }) => r.reservationId);
-  t.equal(
-    (await app.inject({ method: 'POST', url: '/payments', headers: zoe.headers, payload: { reservationIds: ids } }))
-      .statusCode,
-    201,
+  await sql.query(
+    `INSERT INTO seat (id, schedule_id, seat_no, price, status)
+     SELECT gen_random_uuid(), $1, n, 1000, (CASE WHEN n <= 19000 THEN 'SOLD' ELSE 'AVAILABLE' END)::"SeatStatus"
+       FROM generate_series(1, 20000) AS n`,
+    [stadium.id],
   );
-  const zoeAgain = await stack.fan('zoe');
-  const singles = await Promise.all(
-    Array.from({ length: 20 }, (_, i) =>
-      app.inject({ method: 'POST', url: url(1), headers: zoeAgain.headers, payload: { seatNo: i + 1 } }),
-    ),
-  );
-  t.equal(singles.filter((r) => r.statusCode === 201).length, 3, 'exactly 3 more seats: 6 owned');
+  const schedules = [...stack.schedules, stadium];
+  const results = await race({ ...stack, schedules }, 200, schedules.length - 1, 2);
+  t.same([...new Set(results.map((r) => `${r.status} ${r.code ?? ''}`))], ['201 '], 'every fan holds a pair');
   t.ok(
-    singles.filter((r) => r.statusCode !== 201).every((r) => r.json().code === 'TICKET_LIMIT_REACHED'),
-    'the rest: TICKET_LIMIT_REACHED',
+    results.every((r) => r.seatNos.length === 2 && consecutive(r.seatNos) && r.seatNos[0]! % 2 === 1),
+    'each a consecutive pair from an odd seat (nothing stranded)',
   );
-  t.same(await owned('zoe'), { held: 3, paid: 3 });
-
-  // Yan fires 20 holds of every shape at once: never more than 4 live holds.
-  const yan = await stack.fan('yan');
-  const bodies = Array.from({ length: 20 }, (_, i) =>
-    i % 3 === 0 ? { seatNo: 21 + i } : i % 3 === 1 ? { seatNos: [21 + i, 45 - i] } : { quantity: 2 },
+  t.same(
+    results.flatMap((r) => r.seatNos).sort((a, b) => a - b),
+    Array.from({ length: 400 }, (_, i) => 19_001 + i),
+    'seats 19,001–19,400, each once',
   );
-  const mixed = await Promise.all(
-    bodies.map((payload) => app.inject({ method: 'POST', url: url(2), headers: yan.headers, payload })),
-  );
-  const held = await owned('yan');
-  const seatsIn201s = mixed
-    .filter((r) => r.statusCode === 201)
-    .reduce((sum, r) => sum + ('reservations' in r.json() ? r.json().reservations.length : 1), 0);
-  t.ok(held.held <= 4 && held.held >= 3, `at most MAX_HOLDS_PER_USER held (${held.held})`);
-  t.equal(seatsIn201s, held.held, 'every 201 is a live hold, and nothing else is');
-  t.ok(
-    mixed
-      .filter((r) => r.statusCode !== 201)
-      .every((r) => ['HOLD_LIMIT_REACHED', 'SEAT_UNAVAILABLE'].includes(r.json().code)),
-    'the rest: HOLD_LIMIT_REACHED (or a seat the others took)',
-  );
-  t.same(await invariantViolations(db), NO_VIOLATIONS);
+  // The front was sold by the set-up, without payments: only the seat invariants apply.
+  const { doubleHeld, doubleSold } = await invariantViolations(db);
+  t.same({ doubleHeld, doubleSold }, { doubleHeld: [], doubleSold: [] }, 'no seat in two live holds');
 });
+
+t.test(
+  'a fan firing 20 holds at once over HTTP never passes MAX_TICKETS_PER_USER nor MAX_HOLDS_PER_USER',
+  async (t) => {
+    const stack = await buildStack(t, { MAX_HOLDS_PER_USER: 4, MAX_TICKETS_PER_USER: 6 });
+    const { db, concert, schedules } = stack;
+    const booking = await stack.client();
+    const owned = async (userId: string) => ({
+      held: await db.reservation.count({ where: { userId, status: 'HELD', expiresAt: { gt: new Date() } } }),
+      paid: await db.reservation.count({ where: { userId, status: 'CONFIRMED' } }),
+    });
+
+    // Zoe already owns 3 paid seats: at most 3 more, whatever she fires at once.
+    const zoe = await stack.fan('zoe');
+    const first = await booking.holdSeats(zoe.token, concert.id, schedules[0]!.id, { seatNos: [1, 2, 3] });
+    await booking.chargePoints(zoe.token, 1_000_000);
+    const reservationIds = first.data.reservations.map((r) => r.reservationId);
+    t.equal((await booking.payReservations(zoe.token, { reservationIds })).status, 201);
+    const zoeAgain = await stack.fan('zoe');
+    const singles = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        answerOf(booking.holdSeats(zoeAgain.token, concert.id, schedules[1]!.id, { seatNo: i + 1 })),
+      ),
+    );
+    t.equal(singles.filter((a) => a.status === 201).length, 3, 'exactly 3 more seats: 6 owned');
+    t.same(
+      [...new Set(singles.filter((a) => a.status !== 201).map((a) => `${a.status} ${a.code}`))],
+      ['409 TICKET_LIMIT_REACHED'],
+      'the rest: TICKET_LIMIT_REACHED',
+    );
+    t.same(await owned('zoe'), { held: 3, paid: 3 });
+
+    // Yan fires 20 holds of every shape at once: never more than 4 live holds.
+    const yan = await stack.fan('yan');
+    const holdOnDate2 = (body: HoldRequest) =>
+      answerOf<Reservation | HeldSeats>(
+        'seatNo' in body
+          ? booking.holdSeats(yan.token, concert.id, schedules[2]!.id, body)
+          : booking.holdSeats(yan.token, concert.id, schedules[2]!.id, body),
+      );
+    const mixed = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        holdOnDate2(i % 3 === 0 ? { seatNo: 21 + i } : i % 3 === 1 ? { seatNos: [21 + i, 45 - i] } : { quantity: 2 }),
+      ),
+    );
+    const held = await owned('yan');
+    const seatsIn201s = mixed
+      .filter((a) => a.status === 201)
+      .reduce((sum, a) => sum + ('reservations' in a.data! ? a.data.reservations.length : 1), 0);
+    t.ok(held.held <= 4 && held.held >= 3, `at most MAX_HOLDS_PER_USER held (${held.held})`);
+    t.equal(seatsIn201s, held.held, 'every 201 is a live hold, and nothing else is');
+    t.same(
+      mixed.filter((a) => a.status !== 201 && !['HOLD_LIMIT_REACHED', 'SEAT_UNAVAILABLE'].includes(a.code!)),
+      [],
+      'the rest: HOLD_LIMIT_REACHED (or a seat the others took)',
+    );
+    t.same(await invariantViolations(db), NO_VIOLATIONS);
+  },
+);
+
+t.test(
+  'best available keeps picking while a block is left: six picks lost to named holds, the seventh held',
+  async (t) => {
+    const stack = await buildStack(t);
+    const { sql, concert, schedules } = stack;
+    const schedule = schedules[0]!;
+    // Six named holds, each in a transaction left open on the seat best available will pick next
+    // (2, 4, ..., 12: the second seat of each pair from the front), so each pick waits on one.
+    const holders = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const client = await sql.connect();
+        await client.query('BEGIN');
+        const [{ outcome, pid }] = (
+          await client.query(
+            `SELECT h.outcome, pg_backend_pid() AS pid
+             FROM booking_hold_seats($1, $2, $3, $4::int[], 3600, 4, NULL) h`,
+            [`named-${i}`, concert.id, schedule.id, [2 * (i + 1)]],
+          )
+        ).rows;
+        return { client, outcome: outcome as string, pid: pid as number };
+      }),
+    );
+    t.same(
+      holders.map((h) => h.outcome),
+      Array(6).fill('HELD'),
+      'six seats held, not yet committed',
+    );
+    t.teardown(() => Promise.all(holders.map((h) => h.client.query('ROLLBACK').finally(() => h.client.release()))));
+
+    const booking = await stack.client();
+    const fan = await stack.fan('best');
+    const asked = answerOf(booking.holdSeats(fan.token, concert.id, schedule.id, { quantity: 2 }));
+    for (const [i, holder] of holders.entries()) {
+      // The pick waits on this holder's seat; once it commits, that pick is lost and the next made.
+      t.ok(await waitsOn(sql, holder.pid), `pick ${i + 1} waits on seat ${2 * (i + 1)}`);
+      await holder.client.query('COMMIT');
+    }
+    const answer = await asked;
+    t.equal(answer.status, 201, 'held, not NOT_ENOUGH_SEATS');
+    t.same(
+      (answer.data as HeldSeats).reservations.map((r) => r.seatNo),
+      [13, 14],
+      'the first pair none of the named holds touched',
+    );
+    t.same(await invariantViolations(stack.db), NO_VIOLATIONS);
+  },
+);
+
+/** Resolves true once some session of the test's database waits on a lock that `pid` holds. */
+function waitsOn(sql: Stack['sql'], pid: number) {
+  return eventually(async () => {
+    const [row] = await rows<{ blocked: number }>(
+      sql,
+      `SELECT count(*)::int AS blocked FROM pg_stat_activity
+        WHERE datname = current_database() AND $1 = ANY (pg_blocking_pids(pid))`,
+      [pid],
+    );
+    return row!.blocked > 0;
+  }, 15_000);
+}

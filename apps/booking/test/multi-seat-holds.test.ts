@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import type { HoldRequest } from '@concert/contract';
 import { NO_VIOLATIONS } from '@concert/testing';
-import { buildStack, invariantViolations } from './helper.js';
+import { answerOf, buildStack, invariantViolations, someoneWaitsOnALock } from './helper.js';
 
 t.test('multi-seat and best-available holds', async (t) => {
   const stack = await buildStack(t, { MAX_HOLDS_PER_USER: 4, MAX_TICKETS_PER_USER: 6 });
@@ -10,6 +12,8 @@ t.test('multi-seat and best-available holds', async (t) => {
     app.inject({ method: 'POST', url: holdUrl(i), headers, payload });
   const heldBy = (userId: string) =>
     db.reservation.findMany({ where: { userId, status: 'HELD' }, orderBy: { seatNo: 'asc' } });
+  const freeOf = (i: number, seatNos: number[]) =>
+    db.seat.count({ where: { scheduleId: schedules[i]!.id, seatNo: { in: seatNos }, status: 'AVAILABLE' } });
 
   t.test('{ seatNos }: all held together, one expiry, the sum, Location of the first', async (t) => {
     const ann = await stack.fan('ann');
@@ -46,7 +50,7 @@ t.test('multi-seat and best-available holds', async (t) => {
     );
   });
 
-  t.test('all or nothing: one taken seat → 409 naming it, nothing held', async (t) => {
+  t.test('all or nothing, refused before any lock: one taken seat → 409 naming it, nothing held', async (t) => {
     const bob = await stack.fan('bob');
     const taken = await hold(bob.headers, { seatNos: [13, 12, 14] });
     t.same([taken.statusCode, taken.json().code], [409, 'SEAT_UNAVAILABLE']);
@@ -55,11 +59,165 @@ t.test('multi-seat and best-available holds', async (t) => {
     t.same([missing.statusCode, missing.json().code], [404, 'SEAT_NOT_FOUND']);
     t.match(missing.json().message, /Seat 51 /);
     t.same(await heldBy('bob'), [], 'bob holds nothing');
-    t.equal(
-      await db.seat.count({ where: { scheduleId: schedules[0]!.id, seatNo: { in: [13, 14] }, status: 'AVAILABLE' } }),
-      2,
-      'the free seats of the refused request are still free',
-    );
+    t.equal(await freeOf(0, [13, 14]), 2, 'the free seats of the refused request are still free');
+  });
+
+  t.test('all or nothing, refused by the hold itself (Idempotency-Key): nothing held', async (t) => {
+    const bob = await stack.fan('bob');
+    const taken = await hold({ ...bob.headers, 'idempotency-key': randomUUID() }, { seatNos: [13, 12, 14] });
+    t.same([taken.statusCode, taken.json().code], [409, 'SEAT_UNAVAILABLE']);
+    t.match(taken.json().message, /Seat 12 /);
+    t.same(await heldBy('bob'), [], 'bob holds nothing');
+    t.equal(await freeOf(0, [13, 14]), 2, 'seats 13 and 14 still free');
+  });
+
+  t.test('all or nothing, a seat taken between the check and the lock: nothing held', async (t) => {
+    // Cid's hold of seat 22 is written but not committed: the quick check sees it free, the hold
+    // waits on its lock and, once it commits, refuses the whole request.
+    const cid = await stack.sql.connect();
+    t.teardown(() => cid.release());
+    await cid.query('BEGIN');
+    const [{ outcome }] = (
+      await cid.query('SELECT outcome FROM booking_hold_seats($1, $2, $3, $4::int[], 300, 4, NULL)', [
+        'cid',
+        concert.id,
+        schedules[0]!.id,
+        [22],
+      ])
+    ).rows;
+    t.equal(outcome, 'HELD');
+    const booking = await stack.client();
+    const dee = await stack.fan('dee');
+    const asked = answerOf(booking.holdSeats(dee.token, concert.id, schedules[0]!.id, { seatNos: [21, 22, 23] }));
+    t.ok(await someoneWaitsOnALock(stack.sql), 'the hold waits on seat 22');
+    await cid.query('COMMIT');
+    const answer = await asked;
+    t.same([answer.status, answer.code], [409, 'SEAT_UNAVAILABLE']);
+    t.match(answer.error!.message, /Seat 22 /);
+    t.same(await heldBy('dee'), [], 'dee holds nothing');
+    t.equal(await freeOf(0, [21, 23]), 2, 'seats 21 and 23 still free');
+  });
+
+  t.test('the same answer with and without Idempotency-Key, for every refusal', async (t) => {
+    // Another concert (its own queue) with a date where seat 5 is taken; a past date of this one.
+    const other = await db.concert.create({
+      data: {
+        title: 'Elsewhere',
+        queue: { create: { id: 'elsewhere', maxActive: 10, activeTtlSeconds: 60, abandonAfterSeconds: 300 } },
+        schedules: {
+          create: {
+            startsAt: new Date(Date.now() + 7 * 86_400_000),
+            seats: { create: [1, 2, 3, 4, 5, 6].map((seatNo) => ({ seatNo, price: 100 })) },
+          },
+        },
+      },
+      include: { schedules: true },
+    });
+    const elsewhere = other.schedules[0]!.id;
+    // Taken = held by a live hold (a sold seat without its payment would break the invariants).
+    const takenUntil = new Date(Date.now() + 3_600_000);
+    await db.seat.updateMany({
+      where: { scheduleId: elsewhere, seatNo: 5 },
+      data: { status: 'HELD', holdExpiresAt: takenUntil },
+    });
+    const past = await db.schedule.create({
+      data: {
+        concertId: concert.id,
+        startsAt: new Date(Date.now() - 3_600_000),
+        seats: {
+          create: [
+            { seatNo: 1, price: 100, status: 'HELD', holdExpiresAt: takenUntil },
+            { seatNo: 2, price: 100 },
+          ],
+        },
+      },
+    });
+    // Seat 12 of the first date is held (by ann, above); seat 40 too.
+    const cases: { name: string; scheduleId: string; body: HoldRequest; answer: [number, string, RegExp?] }[] = [
+      {
+        name: 'a taken seat of another concert’s date',
+        scheduleId: elsewhere,
+        body: { seatNo: 5 },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      {
+        name: 'a free seat of another concert’s date',
+        scheduleId: elsewhere,
+        body: { seatNos: [1, 2] },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      {
+        name: 'best available on another concert’s date',
+        scheduleId: elsewhere,
+        body: { quantity: 1 },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      {
+        name: 'a taken seat of a past date',
+        scheduleId: past.id,
+        body: { seatNo: 1 },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      {
+        name: 'best available on a past date',
+        scheduleId: past.id,
+        body: { quantity: 2 },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      { name: 'no such date', scheduleId: randomUUID(), body: { seatNo: 1 }, answer: [404, 'SCHEDULE_NOT_FOUND'] },
+      {
+        name: 'a date id of no shape',
+        scheduleId: 'no-such-date',
+        body: { quantity: 1 },
+        answer: [404, 'SCHEDULE_NOT_FOUND'],
+      },
+      {
+        name: 'a missing seat before a taken one',
+        scheduleId: schedules[0]!.id,
+        body: { seatNos: [12, 51] },
+        answer: [404, 'SEAT_NOT_FOUND', /Seat 51 /],
+      },
+      {
+        name: 'the lowest missing seat',
+        scheduleId: schedules[0]!.id,
+        body: { seatNos: [60, 51, 1] },
+        answer: [404, 'SEAT_NOT_FOUND', /Seat 51 /],
+      },
+      {
+        name: 'the lowest taken seat',
+        scheduleId: schedules[0]!.id,
+        body: { seatNos: [40, 13, 12] },
+        answer: [409, 'SEAT_UNAVAILABLE', /Seat 12 /],
+      },
+      {
+        name: 'one taken seat',
+        scheduleId: schedules[0]!.id,
+        body: { seatNo: 40 },
+        answer: [409, 'SEAT_UNAVAILABLE', /Seat 40 /],
+      },
+      {
+        name: 'no block within the price',
+        scheduleId: schedules[0]!.id,
+        body: { quantity: 2, maxPrice: 1 },
+        answer: [409, 'NOT_ENOUGH_SEATS'],
+      },
+    ];
+    const eve = await stack.fan('eve');
+    for (const { name, scheduleId, body, answer } of cases) {
+      const url = `/concerts/${concert.id}/schedules/${scheduleId}/reservations`;
+      const quick = await app.inject({ method: 'POST', url, headers: eve.headers, payload: body });
+      const keyed = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...eve.headers, 'idempotency-key': randomUUID() },
+        payload: body,
+      });
+      t.same([quick.statusCode, quick.json().code], answer.slice(0, 2), `${name}: without a key`);
+      if (answer[2]) t.match(quick.json().message, answer[2], `${name}: names the seat`);
+      t.same(keyed.json(), quick.json(), `${name}: with a key, the same answer`);
+    }
+    t.same(await heldBy('eve'), [], 'nothing held anywhere');
+    t.equal(await db.reservation.count({ where: { scheduleId: elsewhere } }), 0, 'nothing held on the other concert');
   });
 
   t.test('{ seatNo } keeps the single-reservation body', async (t) => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import type { ApiResponse, HeldSeats, PaymentReceipt } from '@concert/contract';
 import { NO_VIOLATIONS } from '@concert/testing';
-import { buildStack, invariantViolations, type Stack } from './helper.js';
+import { answerOf, buildStack, invariantViolations, type Answer, type Stack } from './helper.js';
 
 /** A fan who holds `seatNos` of date `dateIndex`, charged `points`, and paid for them. */
 async function paidSeats(stack: Stack, userId: string, seatNos: number[], dateIndex = 0, points = 1_000_000) {
@@ -29,6 +30,7 @@ async function paidSeats(stack: Stack, userId: string, seatNos: number[], dateIn
 t.test('refunds', async (t) => {
   const stack = await buildStack(t);
   const { app, db } = stack;
+  const booking = await stack.client();
   const refund = (headers: Record<string, string>, paymentId: string) =>
     app.inject({ method: 'POST', url: `/payments/${paymentId}/refund`, headers });
   await stack.reconcileSeats();
@@ -81,45 +83,54 @@ t.test('refunds', async (t) => {
     t.same([twice.statusCode, twice.json().code], [409, 'PAYMENT_ALREADY_REFUNDED']);
   });
 
-  t.test('20 concurrent refunds of one payment: one refund, one REFUND row', async (t) => {
+  t.test('20 concurrent refunds of one payment, over HTTP: one refund, one REFUND row', async (t) => {
     const { paymentId } = await paidSeats(stack, 'cat', [3, 4, 5]);
-    const cat = await stack.signedIn('cat');
-    const responses = await Promise.all(Array.from({ length: 20 }, () => refund(cat, paymentId)));
-    t.equal(responses.filter((r) => r.statusCode === 200).length, 1, 'one 200');
-    t.ok(
-      responses.filter((r) => r.statusCode !== 200).every((r) => r.json().code === 'PAYMENT_ALREADY_REFUNDED'),
-      '19 × 409 PAYMENT_ALREADY_REFUNDED',
+    const cat = await stack.identityToken('cat');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => answerOf(booking.refundPayment(cat, paymentId))),
+    );
+    t.same(
+      answers.map((a) => `${a.status} ${a.code ?? ''}`).sort(),
+      ['200 ', ...Array<string>(19).fill('409 PAYMENT_ALREADY_REFUNDED')],
+      'one 200, 19 × 409 PAYMENT_ALREADY_REFUNDED',
     );
     t.equal(await db.pointTransaction.count({ where: { userId: 'cat', type: 'REFUND' } }), 1);
     t.equal((await db.pointBalance.findUniqueOrThrow({ where: { userId: 'cat' } })).balance, 1_000_000);
   });
 
-  t.test('Idempotency-Key: concurrent retries refund once, a later retry gets the first answer', async (t) => {
-    const { paymentId } = await paidSeats(stack, 'dan', [6]);
-    const dan = { ...(await stack.signedIn('dan')), 'idempotency-key': 'refund-once' };
-    const burst = await Promise.all(Array.from({ length: 20 }, () => refund(dan, paymentId)));
-    const first = burst.find((r) => r.statusCode === 200 && !r.headers['idempotent-replayed'])!;
-    t.ok(first, 'one refund');
-    t.ok(
-      burst.every(
-        (r) =>
-          r.statusCode === 200 ||
-          (r.statusCode === 409 && ['IDEMPOTENCY_KEY_IN_FLIGHT', 'PAYMENT_ALREADY_REFUNDED'].includes(r.json().code)),
-      ),
-      'the others: the first answer, or "in flight"',
-    );
-    const replay = await refund(dan, paymentId);
-    t.equal(replay.statusCode, 200);
-    t.equal(replay.headers['idempotent-replayed'], 'true');
-    t.same(replay.json(), first.json());
-    t.equal(await db.pointTransaction.count({ where: { userId: 'dan', type: 'REFUND' } }), 1);
-    const reused = await app.inject({
-      method: 'POST',
-      url: `/payments/${randomUUID()}/refund`,
-      headers: dan,
-    });
-    t.same([reused.statusCode, reused.json().code], [422, 'IDEMPOTENCY_KEY_REUSED'], 'the key names this payment');
-  });
+  t.test(
+    'Idempotency-Key over HTTP: concurrent retries refund once, every other answer a replay or "in flight"',
+    async (t) => {
+      const { paymentId } = await paidSeats(stack, 'dan', [6]);
+      const dan = await stack.identityToken('dan');
+      const key = { idempotencyKey: 'refund-once' };
+      const burst = await Promise.all(
+        Array.from({ length: 20 }, () => answerOf(booking.refundPayment(dan, paymentId, key))),
+      );
+      const firsts = burst.filter((a) => a.status === 200 && !a.replayed);
+      t.equal(firsts.length, 1, 'one refund');
+      const others = burst.filter((a) => a !== firsts[0]);
+      t.same(
+        others.filter((a) => !(a.status === 200 && a.replayed) && a.code !== 'IDEMPOTENCY_KEY_IN_FLIGHT'),
+        [],
+        'the others: the first answer again, or 409 IDEMPOTENCY_KEY_IN_FLIGHT — never "already refunded"',
+      );
+      t.ok(
+        others.filter((a) => a.status === 200).every((a) => JSON.stringify(a.data) === JSON.stringify(firsts[0]!.data)),
+        'every replay is the first answer',
+      );
+      t.ok(
+        others.filter((a) => a.code === 'IDEMPOTENCY_KEY_IN_FLIGHT').every((a) => a.status === 409),
+        '"in flight" is a 409',
+      );
+      const replay = await answerOf(booking.refundPayment(dan, paymentId, key));
+      t.match(replay, { status: 200, replayed: true }, 'a later retry: the first answer, marked a replay');
+      t.same(replay.data, firsts[0]!.data);
+      t.equal(await db.pointTransaction.count({ where: { userId: 'dan', type: 'REFUND' } }), 1);
+      const reused = await answerOf(booking.refundPayment(dan, randomUUID(), key));
+      t.same([reused.status, reused.code], [422, 'IDEMPOTENCY_KEY_REUSED'], 'the key names this payment');
+    },
+  );
 
   t.test('someone else’s payment, or no payment: 404 PAYMENT_NOT_FOUND', async (t) => {
     const { paymentId } = await paidSeats(stack, 'eve', [7]);
@@ -172,72 +183,122 @@ t.test('refunds', async (t) => {
   });
 });
 
-t.test('ledger sums hold for every user after a storm of charges, holds, payments and refunds', async (t) => {
+t.test('refunds return the whole payment even past MAX_BALANCE, which caps charges', async (t) => {
+  const stack = await buildStack(t, { MAX_BALANCE: 1_000_000 });
+  const booking = await stack.client();
+  const ann = await stack.identityToken('ann');
+  const balance = async () => (await booking.getBalance(ann)).data.balance;
+  /** Ann holds and pays `seatNos` of the first date with a fresh queue token. */
+  const pays = async (seatNos: number[]) => {
+    const fan = await stack.fan('ann');
+    const held = await booking.holdSeats(fan.token, stack.concert.id, stack.schedules[0]!.id, { seatNos });
+    const reservationIds = held.data.reservations.map((r) => r.reservationId);
+    return (await booking.payReservations(fan.token, { reservationIds })).data;
+  };
+
+  t.equal((await booking.chargePoints(ann, 1_000_000)).data.balance, 1_000_000, 'charged up to the cap');
+  const overCap = await answerOf(booking.chargePoints(ann, 1));
+  t.same([overCap.status, overCap.code], [422, 'BALANCE_LIMIT_EXCEEDED'], 'a charge never passes the cap');
+  const paid = await pays([1, 2]);
+  t.equal(paid.amount, 300_000);
+  t.equal((await booking.chargePoints(ann, 300_000)).data.balance, 1_000_000, 'charged back up to the cap');
+
+  const refunded = await answerOf(booking.refundPayment(ann, paid.paymentId));
+  t.match(refunded, { status: 200, data: { amount: 300_000, balance: 1_300_000 } }, 'the whole payment back');
+  t.equal(await balance(), 1_300_000, 'above the cap: the points were the fan’s own');
+  t.same(await invariantViolations(stack.db), NO_VIOLATIONS, 'balance = CHARGE − USE + REFUND');
+
+  const stillOver = await answerOf(booking.chargePoints(ann, 1));
+  t.same([stillOver.status, stillOver.code], [422, 'BALANCE_LIMIT_EXCEEDED'], 'no charge while above the cap');
+  t.equal((await pays([3])).balance, 1_150_000, 'paying works above the cap');
+  await pays([4, 5]);
+  t.equal(await balance(), 850_000, 'paid back under the cap');
+  t.equal((await booking.chargePoints(ann, 150_000)).data.balance, 1_000_000, 'charging up to the cap works again');
+  t.same(await invariantViolations(stack.db), NO_VIOLATIONS);
+});
+
+t.test('ledger sums hold for every user after a storm of charges, holds, payments and refunds over HTTP', async (t) => {
   const stack = await buildStack(t, { MAX_HOLDS_PER_USER: 4, MAX_TICKETS_PER_USER: 8 });
-  const { app, concert, schedules } = stack;
+  const { concert, schedules } = stack;
+  const booking = await stack.client();
   await stack.reconcileSeats();
   const users = Array.from({ length: 12 }, (_, i) => `storm-${i}`);
-  const hold = (headers: Record<string, string>, seatNos: number[], date: number) =>
-    app.inject({
-      method: 'POST',
-      url: `/concerts/${concert.id}/schedules/${schedules[date]!.id}/reservations`,
-      headers,
-      payload: { seatNos },
-    });
-  const charge = (headers: Record<string, string>, amount: number) =>
-    app.inject({ method: 'POST', url: '/points/charge', headers, payload: { amount } });
-  const pay = (headers: Record<string, string>, response: { statusCode: number; json(): unknown }) =>
-    response.statusCode === 201
-      ? app.inject({
-          method: 'POST',
-          url: '/payments',
-          headers,
-          payload: {
-            reservationIds: (response.json() as { reservations: { reservationId: string }[] }).reservations.map(
-              (r) => r.reservationId,
-            ),
-          },
-        })
-      : Promise.resolve(undefined);
-  const refund = (headers: Record<string, string>, paid: { statusCode: number; json(): unknown } | undefined) =>
-    paid?.statusCode === 201
-      ? app.inject({
-          method: 'POST',
-          url: `/payments/${(paid.json() as { paymentId: string }).paymentId}/refund`,
-          headers,
-        })
-      : Promise.resolve(undefined);
+  const answers: { operation: string; answer: Answer }[] = [];
+  /** Every answer of the storm is kept, to check them all afterwards. */
+  const record = async <T>(operation: string, call: Promise<ApiResponse<T>>) => {
+    const answer = await answerOf(call);
+    answers.push({ operation, answer });
+    return answer;
+  };
+  const hold = (token: string, seatNos: number[], date: number) =>
+    record<HeldSeats>('hold', booking.holdSeats(token, concert.id, schedules[date]!.id, { seatNos }));
+  const charge = (token: string, amount: number) => record('charge', booking.chargePoints(token, amount));
+  const pay = async (token: string, held: Answer<HeldSeats>) =>
+    held.status === 201
+      ? record<PaymentReceipt>(
+          'pay',
+          booking.payReservations(token, { reservationIds: held.data!.reservations.map((r) => r.reservationId) }),
+        )
+      : undefined;
+  const refund = async (token: string, paid: Answer<PaymentReceipt> | undefined) =>
+    paid?.status === 201
+      ? record(`refund ${paid.data!.paymentId}`, booking.refundPayment(token, paid.data!.paymentId))
+      : undefined;
 
-  const outcomes = await Promise.all(
+  await Promise.all(
     users.map(async (userId, u) => {
       const fan = await stack.fan(userId);
-      const signedIn = await stack.signedIn(userId);
+      const signedIn = await stack.identityToken(userId);
       // Seats overlap between neighbours on purpose: some holds lose.
       const [a] = await Promise.all([
-        hold(fan.headers, [u * 3 + 1, u * 3 + 2], 0),
-        charge(fan.headers, 150_000),
+        hold(fan.token, [u * 3 + 1, u * 3 + 2], 0),
+        charge(fan.token, 150_000),
         charge(signedIn, 90_000),
-        charge(fan.headers, 70_000),
+        charge(fan.token, 70_000),
       ]);
-      const [paidA, b] = await Promise.all([
-        pay(fan.headers, a),
-        hold(fan.headers, [u * 3 + 2, u * 3 + 3], 1),
+      const [paidA] = await Promise.all([
+        pay(fan.token, a),
+        hold(fan.token, [u * 3 + 2, u * 3 + 3], 1),
         charge(signedIn, 300_000),
       ]);
       const fan2 = await stack.fan(userId);
       const [c] = await Promise.all([
-        hold(fan2.headers, [u * 3 + 3, u * 3 + 4], 0),
+        hold(fan2.token, [u * 3 + 3, u * 3 + 4], 0),
         refund(signedIn, paidA),
         refund(signedIn, paidA),
-        refund(fan2.headers, paidA),
+        refund(fan2.token, paidA),
       ]);
-      const [paidC] = await Promise.all([pay(fan2.headers, c), charge(signedIn, 10_000)]);
+      const [paidC] = await Promise.all([pay(fan2.token, c), charge(signedIn, 10_000)]);
       await Promise.all([refund(signedIn, paidC), refund(signedIn, paidC), charge(signedIn, 1)]);
-      return [a, b, c, paidA, paidC].filter((r) => r && r.statusCode >= 500);
     }),
   );
-  t.same(outcomes.flat(), [], 'no 5xx');
-  t.ok((await stack.db.pointTransaction.count({ where: { type: 'REFUND' } })) > 0, 'refunds happened');
+  t.same(
+    answers.filter(({ answer }) => answer.status >= 500),
+    [],
+    'no 5xx from any hold, charge, payment or refund',
+  );
+  t.ok(
+    answers.filter(({ operation }) => operation === 'charge').every(({ answer }) => answer.status === 200),
+    'every charge 200',
+  );
+  const refundsByPayment = new Map<string, typeof answers>();
+  for (const entry of answers.filter(({ operation }) => operation.startsWith('refund '))) {
+    refundsByPayment.set(entry.operation, [...(refundsByPayment.get(entry.operation) ?? []), entry]);
+  }
+  t.ok(refundsByPayment.size > 0, 'refunds happened');
+  t.ok(
+    [...refundsByPayment.values()].every(
+      (tries) =>
+        tries.filter(({ answer }) => answer.status === 200).length === 1 &&
+        tries.every(({ answer }) => answer.status === 200 || answer.code === 'PAYMENT_ALREADY_REFUNDED'),
+    ),
+    'each payment refunded once; its other refunds 409 PAYMENT_ALREADY_REFUNDED',
+  );
+  t.equal(
+    await stack.db.pointTransaction.count({ where: { type: 'REFUND' } }),
+    refundsByPayment.size,
+    'one REFUND row per refunded payment',
+  );
   t.ok((await stack.db.pointTransaction.count({ where: { type: 'USE' } })) > 0, 'payments happened');
   t.same(await invariantViolations(stack.db), NO_VIOLATIONS, 'balance = CHARGE − USE + REFUND for everyone');
   t.same(await stack.seatsLeft(), await stack.countedSeats(), 'seats-left figures exact after the storm');

@@ -14,6 +14,11 @@ type Written = { balance: number; refunded_at: Date; effects: unknown };
  * commit). The payment row is locked first, so among any number of concurrent refunds exactly one
  * refunds and the others see it refunded. Refused once any of its dates starts within
  * `cutoffHours`. Someone else's payment is not found.
+ *
+ * The credit is the whole payment, even when it takes the balance past MAX_BALANCE: those points
+ * were the fan's before they paid, and returning them never fails. The cap is on charging (no
+ * charge takes a balance above it), so above it charges are refused until payments bring the
+ * balance back under it; paying works as always.
  */
 export async function refundPayment(opts: {
   sql: Sql;

@@ -9,9 +9,11 @@ export type HoldResult = Reservation | HeldSeats;
 /** A hold's answer (possibly a stored one) and the effects to apply after its commit. */
 export type HoldOutcome = StoredResponse<HoldResult> & { effects: Effect[] };
 
-type FunctionRow = {
+/** Why a hold is refused (`outcome` null: it is not), as the SQL functions say it. */
+type Refusal = { outcome: string | null; failed_seat_no: number | null };
+
+type FunctionRow = Refusal & {
   outcome: string;
-  failed_seat_no: number | null;
   held_until: Date | null;
   held: { id: string; seatNo: number; price: number }[] | null;
   effects: unknown;
@@ -30,8 +32,6 @@ type HoldOptions = {
   idempotencyKey?: string;
 };
 
-const FREE = `(s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= now()))`;
-
 /**
  * Holds seats for `holdSeconds`, all or none: the seats named (`{ seatNo }`, `{ seatNos }`), or
  * the best `quantity` consecutive free seats (SQL `booking_pick_block`: within `maxPrice`, none
@@ -39,8 +39,9 @@ const FREE = `(s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_a
  * (`booking_hold_seats`, `booking_hold_best`) locks, checks and writes in one round trip: among
  * concurrent requests for a seat exactly one wins, the per-user limits are exact under a user's own
  * concurrency, and best-available picks of a date are serialised, so two fans asking at once get
- * different seats, never the same. A request with no chance (a seat visibly taken, no block free)
- * is refused after one read, before any lock.
+ * different seats, never the same. A request with no chance (no such date, a seat missing or
+ * visibly taken, no block free) is refused after one read, before any lock, by the same SQL checks
+ * the hold makes, so it gets the answer the hold would give.
  */
 export async function holdSeats(opts: HoldOptions): Promise<HoldOutcome> {
   const { sql, userId, concertId, scheduleId, request, idempotencyKey } = opts;
@@ -73,34 +74,32 @@ export async function holdSeats(opts: HoldOptions): Promise<HoldOutcome> {
 const seatNosOf = (request: Exclude<HoldRequest, { quantity: number }>) =>
   'seatNo' in request ? [request.seatNo] : [...new Set(request.seatNos)].sort((a, b) => a - b);
 
-/** One read: refuses at once a request for a seat visibly held or sold, or for a block none fits. */
+/**
+ * One read, no lock: refuses at once a request the hold would refuse for the date or the seats as
+ * they are now (SQL `booking_hold_refusal`, in its order), or a `quantity` no block fits. The
+ * limits are left to the hold: they need the user's lock, and a rush's losers lose on seats.
+ */
 async function refuseHopeless(sql: Sql, opts: HoldOptions) {
-  const { request, scheduleId } = opts;
+  const { request, concertId, scheduleId } = opts;
   if ('quantity' in request) {
-    const [seen] = await namedRows<{ pick: number[] | null }>(
+    const [seen] = await namedRows<Refusal & { hopeless: boolean | null }>(
       sql,
-      'hold-best-fast-path',
-      `SELECT booking_pick_block(array_agg(s.seat_no ORDER BY s.seat_no) FILTER (WHERE s.seat_no IS NOT NULL),
-                                 array_agg(s.price ORDER BY s.seat_no) FILTER (WHERE s.seat_no IS NOT NULL),
-                                 $3, $4) AS pick
-         FROM schedule sc
-         LEFT JOIN seat s ON s.schedule_id = sc.id AND ${FREE}
-        WHERE sc.id = $1 AND sc.concert_id = $2 AND sc.starts_at > now()
-        GROUP BY sc.id`,
-      [scheduleId, opts.concertId, request.quantity, request.maxPrice ?? null],
+      'hold-best-refusal',
+      `SELECT r.outcome, r.failed_seat_no, r.outcome IS NULL AND booking_pick_block($2, $3, $4) IS NULL AS hopeless
+         FROM booking_hold_refusal($1, $2, NULL) r`,
+      [concertId, scheduleId, request.quantity, request.maxPrice ?? null],
     );
-    // No such date: the hold itself says so.
-    if (seen && !seen.pick) throw notEnoughSeats(request);
+    if (seen!.outcome) throw refusal(seen!, opts);
+    if (seen!.hopeless) throw notEnoughSeats(request);
     return;
   }
-  const [seen] = await namedRows<{ taken: number | null }>(
+  const [seen] = await namedRows<Refusal>(
     sql,
-    'hold-fast-path',
-    `SELECT min(seat_no) FILTER (WHERE status = 'SOLD' OR (status = 'HELD' AND hold_expires_at > now())) AS taken
-       FROM seat WHERE schedule_id = $1 AND seat_no = ANY ($2::int[])`,
-    [scheduleId, seatNosOf(request)],
+    'hold-refusal',
+    'SELECT outcome, failed_seat_no FROM booking_hold_refusal($1, $2, $3::int[])',
+    [concertId, scheduleId, seatNosOf(request)],
   );
-  if (seen?.taken != null) throw new BookingErrors.SEAT_UNAVAILABLE(seen.taken);
+  if (seen!.outcome) throw refusal(seen!, opts);
 }
 
 const notEnoughSeats = (request: { quantity: number; maxPrice?: number }) =>
@@ -145,7 +144,7 @@ async function callHoldFunction(on: SqlExecutor, opts: HoldOptions): Promise<Fun
   return row!;
 }
 
-function refusal(row: FunctionRow, opts: HoldOptions): Error {
+function refusal(row: Refusal, opts: HoldOptions): Error {
   switch (row.outcome) {
     case 'SEAT_NOT_FOUND':
       return new BookingErrors.SEAT_NOT_FOUND(row.failed_seat_no);
