@@ -1,6 +1,6 @@
 export { HttpErrors, type HttpErrorCode, type ErrorBody } from './errors.js';
 export { createServer, listen, BODY_LIMIT_BYTES } from './server.js';
-export { errorHandlerPlugin, sendError } from './plugins/error-handler.js';
+export { errorHandlerPlugin, sendError, type ErrorHandlerOptions } from './plugins/error-handler.js';
 export { healthPlugin, type HealthCheck, type Readiness } from './plugins/health.js';
 export { metricsPlugin, type MetricsSource } from './plugins/metrics.js';
 export { docsPlugin, nameComponents, type DocsOptions } from './plugins/docs.js';
