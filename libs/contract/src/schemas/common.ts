@@ -51,5 +51,10 @@ export const idempotencyHeaders = Type.Object({
   ),
 });
 
+/** Marks an answer to an `Idempotency-Key` already used: the first request's answer, sent again. */
+export const idempotentReplayedHeader = {
+  'idempotent-replayed': Type.Literal('true', { description: 'Present when this is a stored answer' }),
+};
+
 /** An empty body: `{}` (or no body at all). */
 export const emptyBody = Type.Object({}, { additionalProperties: false, title: 'Empty' });
