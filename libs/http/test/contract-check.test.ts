@@ -24,7 +24,8 @@ async function build(t: Test, checkAnswers: boolean) {
     throw new HttpErrors.RATE_LIMITED(5);
   });
   app.get('/other-success', { schema: { response: documented } }, async (_request, reply) =>
-    reply.code(202).send({ ok: true }),
+    // The types refuse an undocumented status; at run time only the check does.
+    reply.code(202 as 200).send({ ok: true }),
   );
   app.get('/undocumented-route', async () => {
     throw new HttpErrors.RATE_LIMITED(5);

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
 import {
   isQueueId,
+  isUserId,
   queueOverview,
   queueOverviewList,
   queueParams,
@@ -129,7 +130,7 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId, userId } = request.params;
-      const revoked = isQueueId(queueId) && (await app.waitingRoom.revoke(queueId, userId));
+      const revoked = isQueueId(queueId) && isUserId(userId) && (await app.waitingRoom.revoke(queueId, userId));
       if (!revoked) throw new QueueErrors.TOKEN_NOT_FOUND(userId, queueId);
       request.log.info({ queueId, userId }, 'token revoked');
       return reply.code(204).send();

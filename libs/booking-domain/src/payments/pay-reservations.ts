@@ -40,7 +40,7 @@ export async function payReservations(opts: {
   const { sql, userId, queueId, token, idempotencyKey } = opts;
   const ids = [...new Set(opts.reservationIds)].sort();
   const notAnId = ids.find((id) => !isUuid(id));
-  if (notAnId) throw new BookingErrors.RESERVATION_NOT_FOUND(notAnId);
+  if (notAnId !== undefined) throw new BookingErrors.RESERVATION_NOT_FOUND(notAnId);
 
   let effects: Effect[] = [];
   const pay = async (on: SqlExecutor): Promise<PaymentView> => {

@@ -22,7 +22,6 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, bodyLimit: num
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new HttpErrors.UNSUPPORTED_MEDIA_TYPE(),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: (error) => new HttpErrors.VALIDATION_ERROR(error.message),
   FST_ERR_CTP_INVALID_TYPE: () => new HttpErrors.UNSUPPORTED_MEDIA_TYPE(),
-  FST_ERR_BAD_URL: (error) => new HttpErrors.BAD_REQUEST(error.message),
 };
 
 /** The challenge a 401 answers with (RFC 9110: every 401 names the credentials it wants). */
@@ -42,6 +41,17 @@ export function sendError(reply: FastifyReply, statusCode: number, code: string,
   if (statusCode === 401) reply.header('www-authenticate', challengeFor(code));
   if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', OUTAGE_RETRY_AFTER_SECONDS);
   return reply.code(statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route is chosen (a path that is
+ * not valid percent-encoding) is the contract's 400 BAD_REQUEST, with the headers every answer
+ * carries (no hook runs for it).
+ */
+export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const refused = new HttpErrors.BAD_REQUEST(error.message);
+  reply.header('x-request-id', request.id).header('cache-control', 'no-store');
+  return sendError(reply, refused.statusCode!, refused.code, refused.message);
 }
 
 /** The `code` of a serialised error body, if it has one. */
