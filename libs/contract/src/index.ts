@@ -4,6 +4,7 @@
  * typed `fetch` clients. Browser-safe: no Node-only imports.
  */
 export * from './ids.js';
+export * from './errors.js';
 export * from './schemas/common.js';
 export * from './schemas/identity.js';
 export * from './schemas/queues.js';
@@ -12,6 +13,6 @@ export * from './schemas/concerts.js';
 export * from './schemas/reservations.js';
 export * from './schemas/points.js';
 export * from './schemas/payments.js';
-export { ApiError, type ApiResponse, type ClientOptions } from './client/request.js';
+export { ApiError, type ApiErrorCode, type ApiResponse, type ClientOptions } from './client/request.js';
 export { createGatewayClient, type GatewayClient } from './client/gateway.js';
 export { createBookingClient, type BookingClient, type WriteOptions } from './client/booking.js';
