@@ -22,7 +22,6 @@ export {
   type Effect,
   type EffectTargets,
   type SeatCounts,
-  type TokenRef,
 } from './effects/effects.js';
 export { reconcileSeatsLeft, listInventoryQueues } from './inventory/reconcile-seats-left.js';
 export {

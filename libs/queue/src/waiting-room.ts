@@ -3,6 +3,7 @@ import type {
   QueueFigures as QueueFiguresView,
   QueueSettings as QueueSettingsView,
   QueueStatus,
+  TokenRef,
 } from '@concert/contract';
 import type { RedisClient } from './redis.js';
 import { queueKeys, queueRegistryKey } from './keys.js';
@@ -24,13 +25,9 @@ export type QueueOverviewFigures = QueueFigures & {
   admittedTotal: number;
   abandonedTotal: number;
 };
-export type TokenStatus = 'WAITING' | 'ACTIVE';
 
 /** Where a live token stands (the contract's Placement, less the queue id). */
 export type Placement = Omit<PlacementView, 'queueId'>;
-
-/** What identifies one token of one user in one queue (the JWT's `sub`, `jti` and `iat`). */
-export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 
 export type JoinResult = Placement & { tokenId: string; issuedAt: number; isNew: boolean };
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, namedRows, type Sql, type SqlExecutor } from '@concert/db';
-import { isUuid, type PaymentReceipt } from '@concert/contract';
+import { isUuid, type PaymentReceipt, type TokenRef } from '@concert/contract';
 import { BookingErrors } from '../errors.js';
-import { effectsOf, type Effect, type TokenRef } from '../effects/effects.js';
+import { effectsOf, type Effect } from '../effects/effects.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
 
 export type PaymentView = PaymentReceipt;
