@@ -29,7 +29,6 @@ export {
   withIdempotency,
   findStoredResponse,
   forgetIdempotencyRecords,
-  requestFingerprint,
   type IdempotencyScope,
   type IdempotencyKey,
   type IdempotentRequest,

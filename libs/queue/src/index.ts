@@ -1,4 +1,4 @@
-export { queueKeys, queueRegistryKey, type QueueKeys } from './keys.js';
+export { queueKeys, type QueueKeys } from './keys.js';
 export {
   createWaitingRoom,
   estimateWaitSeconds,

@@ -24,7 +24,6 @@ export {
 export {
   createIdentityVerifier,
   createDevIdentityIssuer,
-  IDENTITY_ALGORITHMS,
   type Identity,
   type IdentityVerifier,
   type DevIdentityIssuer,
@@ -33,7 +32,6 @@ export {
   gatewayTokensOptions,
   bookingTokensOptions,
   DEV_IDENTITY_ISSUER,
-  DEV_IDENTITY_AUDIENCE,
   type TokensOptions,
 } from './options.js';
 export { tokensPlugin } from './plugin.js';
