@@ -31,7 +31,8 @@ export class ApiError extends Error {
 
   /** Seconds the server asked to wait (`Retry-After` on 429 and 503), if it said. */
   get retryAfterSeconds(): number | undefined {
-    const value = Number(this.headers.get('retry-after'));
+    const header = this.headers.get('retry-after');
+    const value = header === null ? NaN : Number(header);
     return Number.isFinite(value) && value >= 0 ? value : undefined;
   }
 }
