@@ -32,7 +32,7 @@ const BODY_ERRORS = [
 const retryAfter = Type.Integer({ minimum: 0, description: 'Seconds to wait before trying again' });
 const wwwAuthenticate = Type.String({ description: 'The credentials expected (RFC 9110)' });
 
-/** Headers every response carries, documented once. */
+/** Headers every response carries (the docs plugin documents them on every response). */
 export const commonResponseHeaders = {
   'x-request-id': Type.String({ description: "The request's id (the caller's own, when it sent one)" }),
 };
@@ -40,7 +40,6 @@ export const commonResponseHeaders = {
 /** The headers an error of this status carries (DESIGN: Retry-After on 429 and 503, WWW-Authenticate on 401). */
 function errorHeaders(statusCode: number): Record<string, TSchema> {
   return {
-    ...commonResponseHeaders,
     ...(statusCode === 429 || statusCode === 503 ? { 'retry-after': retryAfter } : {}),
     ...(statusCode === 401 ? { 'www-authenticate': wwwAuthenticate } : {}),
   };
@@ -116,12 +115,12 @@ export function documentImpliedErrors(schema: {
 export function respond<T extends TSchema>(schema: T, description: string, headers: Record<string, TSchema> = {}): T {
   // @fastify/swagger moves both keywords out of the schema (into the response object), so the
   // schema itself stays the named component it is.
-  return { ...schema, 'x-response-description': description, headers: { ...commonResponseHeaders, ...headers } } as T;
+  return { ...schema, 'x-response-description': description, headers } as T;
 }
 
 /** A response without a body (204). */
 export function noContent(description: string) {
-  return { type: 'null', description, headers: commonResponseHeaders } as unknown as TSchema;
+  return { type: 'null', description } as unknown as TSchema;
 }
 
 /** preValidation for routes whose body may be left out entirely: no body reads as `{}`. */

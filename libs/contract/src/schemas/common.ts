@@ -28,7 +28,8 @@ export const oneOf = <T extends TSchema[]>(schemas: [...T], options: { title: st
  * names nothing is 404 whatever its shape (empty, over-long, ...). Its length is bounded by the
  * request (path or body limits), and no lookup is made with a string that cannot be an id.
  */
-export const opaqueId = (description: string) => Type.String({ description });
+export const opaqueId = (description: string, examples?: string[]) =>
+  Type.String({ description, ...(examples ? { examples } : {}) });
 
 /** The body of every error response. */
 export const errorBody = Type.Object(
