@@ -28,10 +28,5 @@ export {
   type IdentityVerifier,
   type DevIdentityIssuer,
 } from './identity.js';
-export {
-  gatewayTokensOptions,
-  bookingTokensOptions,
-  DEV_IDENTITY_ISSUER,
-  type TokensOptions,
-} from './options.js';
+export { gatewayTokensOptions, bookingTokensOptions, DEV_IDENTITY_ISSUER, type TokensOptions } from './options.js';
 export { tokensPlugin } from './plugin.js';
