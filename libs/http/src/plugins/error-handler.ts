@@ -65,7 +65,7 @@ function codeOf(payload: unknown): string | undefined {
   }
 }
 
-/** What about an answer its route's documented responses do not list ("409 SOME_CODE"), if anything. */
+/** The part of an answer its route's responses do not list ("status 202", "409 SOME_CODE"), if any. */
 function undocumentedPart(responses: ResponseSchemas, statusCode: number, payload: unknown): string | undefined {
   const schema = responses[statusCode] ?? responses[`${String(statusCode)[0]}xx`] ?? responses.default;
   if (!schema) return `status ${statusCode}`;
