@@ -5,8 +5,9 @@ const PRODUCTION = ['type:util', 'type:domain', 'type:data'];
 
 /**
  * Module boundaries that mean something: apps never import apps; domain and data libs never reach
- * into apps; test harnesses (`type:testing`) are importable from tests, e2e and the bench only,
- * never from the code that ships.
+ * into apps; test harnesses (`type:testing`) are importable from tests, e2e, the bench and the
+ * test runner (`scripts/test.ts`) only, never from the code that ships, the load tool or the other
+ * scripts.
  */
 const boundaries = (allowTesting) => [
   'error',
@@ -25,8 +26,15 @@ const boundaries = (allowTesting) => [
       },
       { sourceTag: 'type:util', onlyDependOnLibsWithTags: [...PRODUCTION, ...(allowTesting ? ['type:testing'] : [])] },
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [...PRODUCTION, 'type:testing'] },
-      // End-to-end tests drive the apps as processes; they may use any library, no app.
+      // End-to-end tests and the bench drive the apps as processes; they may use any library, no app.
       { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [...PRODUCTION, 'type:testing'] },
+      { sourceTag: 'type:bench', onlyDependOnLibsWithTags: [...PRODUCTION, 'type:testing'] },
+      // The load tool runs against any deployment: the contract and production libraries only.
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: PRODUCTION },
+      {
+        sourceTag: 'type:script',
+        onlyDependOnLibsWithTags: [...PRODUCTION, ...(allowTesting ? ['type:testing'] : [])],
+      },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:booking'] },
@@ -55,8 +63,8 @@ export default [
     },
   },
   {
-    // Tests, e2e and the bench may use the test harnesses.
-    files: ['**/test/**/*.ts', 'e2e/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    // Tests and the test runner (which provides their PostgreSQL and Redis) may use the test harnesses.
+    files: ['**/test/**/*.ts', 'scripts/test.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
 ];

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import concurrently from 'concurrently';
-import { loadConfig, ConfigError } from '@concert/config';
+import { loadConfig, type ConfigError } from '@concert/config';
 import { connectDatabase, ensureDatabase, migrate, queueDefaultsOf, seedDemoData } from '@concert/db';
 import { ensureLocalKeyPair } from '@concert/tokens';
 

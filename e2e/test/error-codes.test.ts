@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { HttpErrors } from '@concert/http';
-import { TokenErrors } from '@concert/tokens';
-import { QueueErrors } from '@concert/queue';
-import { BookingErrors } from '@concert/booking-domain';
+import { ERROR_CODES, type ErrorCode } from '@concert/contract';
+import { HttpErrors, type HttpErrorCode } from '@concert/http';
+import { TokenErrors, type TokenErrorCode } from '@concert/tokens';
+import { QueueErrors, type QueueErrorCode } from '@concert/queue';
+import { BookingErrors, type BookingErrorCode } from '@concert/booking-domain';
 
 /** Every error catalog of the system: together, the contract's `code` values. */
 const CATALOGS = { HttpErrors, TokenErrors, QueueErrors, BookingErrors };
@@ -21,6 +22,16 @@ t.test('every code is named after itself and defined in exactly one catalog', as
   const repeated = codes.filter((code, i) => codes.indexOf(code) !== i);
   t.same(repeated, [], 'no code in two catalogs');
   t.ok(entries.length >= 30, `${entries.length} codes in all`);
+});
+
+// Compile time: the contract's ErrorCode and the catalogs' codes are one set (typecheck fails otherwise).
+type CatalogCode = HttpErrorCode | TokenErrorCode | QueueErrorCode | BookingErrorCode;
+type Expect<T extends true> = T;
+type _ErrorCodeIsTheCatalogs = Expect<[ErrorCode, CatalogCode] extends [CatalogCode, ErrorCode] ? true : false>;
+
+t.test("the contract's ERROR_CODES (what clients switch on) are exactly the catalogs' codes", async (t) => {
+  t.same([...ERROR_CODES].sort(), entries.map((entry) => entry.code).sort(), 'ERROR_CODES lists every catalog code');
+  t.equal(new Set(ERROR_CODES).size, ERROR_CODES.length, 'each once');
 });
 
 t.test("the README's error table lists every code with its status, and nothing else", async (t) => {

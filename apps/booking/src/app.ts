@@ -30,7 +30,7 @@ export function checkBookingConfig(config: Config) {
 async function booking(app: FastifyInstance, { config }: BookingOptions) {
   const { tokens } = checkBookingConfig(config);
 
-  await app.register(errorHandlerPlugin);
+  await app.register(errorHandlerPlugin, { checkAnswers: config.CONTRACT_CHECK });
   await app.register(metricsPlugin, { serviceName: 'booking' });
   await app.register(docsPlugin, {
     title: 'Concert booking',

@@ -39,7 +39,7 @@ const GATEWAY_POOL_SIZE = 4;
 async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
   const { tokens } = checkGatewayConfig(config);
 
-  await app.register(errorHandlerPlugin);
+  await app.register(errorHandlerPlugin, { checkAnswers: config.CONTRACT_CHECK });
   await app.register(metricsPlugin, { serviceName: 'gateway' });
   await app.register(docsPlugin, {
     title: 'Waiting room gateway',

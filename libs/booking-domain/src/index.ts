@@ -22,7 +22,6 @@ export {
   type Effect,
   type EffectTargets,
   type SeatCounts,
-  type TokenRef,
 } from './effects/effects.js';
 export { reconcileSeatsLeft, listInventoryQueues } from './inventory/reconcile-seats-left.js';
 export { listScheduleSales } from './inventory/list-schedule-sales.js';
@@ -31,7 +30,6 @@ export {
   withIdempotency,
   findStoredResponse,
   forgetIdempotencyRecords,
-  requestFingerprint,
   type IdempotencyScope,
   type IdempotencyKey,
   type IdempotentRequest,

@@ -156,6 +156,11 @@ export const configSchema = Type.Object({
   ),
   LOG_PRETTY: Type.Boolean({ default: false }),
   /**
+   * The contract check, for tests (libs/testing turns it on): an answer whose status or error code
+   * its route's OpenAPI responses do not list is logged as an error and sent as 500 INTERNAL_ERROR.
+   */
+  CONTRACT_CHECK: Type.Boolean({ default: false, description: 'true or false' }),
+  /**
    * OpenTelemetry tracing (read by `@concert/http/tracing`, loaded with `node --import` before the
    * app): off unless an OTLP/HTTP endpoint is set.
    */

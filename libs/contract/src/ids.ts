@@ -11,6 +11,9 @@ export const USER_ID_PATTERN = '^[\\x21-\\x7E]{1,128}$';
  */
 export const QUEUE_ID_PATTERN = '^[A-Za-z0-9._:@-]{1,64}$';
 
+/** What identifies one queue token (of one user, in one queue): its `sub`, `jti` and `iat` claims. */
+export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
+
 /** The shape of ids booking creates (UUIDs). Clients treat them as opaque strings. */
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 

@@ -1,12 +1,12 @@
 export { HttpErrors, type HttpErrorCode, type ErrorBody } from './errors.js';
 export { createServer, listen, BODY_LIMIT_BYTES } from './server.js';
-export { errorHandlerPlugin, sendError } from './plugins/error-handler.js';
+export { errorHandlerPlugin, sendError, type ErrorHandlerOptions } from './plugins/error-handler.js';
 export { healthPlugin, type HealthCheck, type Readiness } from './plugins/health.js';
 export { metricsPlugin, type MetricsSource } from './plugins/metrics.js';
-export { docsPlugin, nameComponents, type DocsOptions } from './plugins/docs.js';
+export { docsPlugin, type DocsOptions } from './plugins/docs.js';
 export { frontDoorPlugin, adminKeyGuard, adminKeyMatcher, type FrontDoorOptions } from './plugins/front-door.js';
 export { errorResponses, respond, noContent, commonResponseHeaders, emptyBodyAsObject } from './schemas.js';
-export { isInfrastructureError, OUTAGE_RETRY_AFTER_SECONDS } from './infrastructure.js';
+export { isInfrastructureError } from './infrastructure.js';
 export { registerPoolMetrics, type PoolLike } from './metrics/pool.js';
 export { observeOperations, outcomeOf, errorCodeOf, jsonBodyOf, type OperationAnswer } from './metrics/operations.js';
-export { loggingOptions, traceIdOf } from './logging.js';
+export { traceIdOf } from './logging.js';

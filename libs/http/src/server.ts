@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -7,6 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import type { Config } from '@concert/config';
 import { HttpErrors } from './errors.js';
 import { loggingOptions } from './logging.js';
+import { answerRouterError } from './plugins/error-handler.js';
 
 /** Bodies of this API are a few fields; anything bigger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -62,6 +63,10 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
       return typeof incoming === 'string' && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    // No path id is too long for the router (which would answer 414 in Fastify's own shape): any
+    // that fits in a request reaches its route, which answers an id that names nothing with its 404.
+    routerOptions: { maxParamLength: maxHeaderSize },
+    frameworkErrors: answerRouterError,
     // Only behind a proxy that sets X-Forwarded-For is the client's address taken from it.
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // No type coercion (`{"amount": "5"}` is a wrong type, 400), and unknown properties are refused

@@ -1,4 +1,4 @@
-export { queueKeys, queueRegistryKey, type QueueKeys } from './keys.js';
+export { queueKeys, type QueueKeys } from './keys.js';
 export {
   createWaitingRoom,
   estimateWaitSeconds,
@@ -13,9 +13,8 @@ export {
   type RemovalReason,
   type Placement,
   type JoinResult,
-  type TokenRef,
-  type TokenStatus,
 } from './waiting-room.js';
+export type { TokenRef } from '@concert/contract';
 export { newDrawSeed, drawCommitment, drawKey, drawOrder } from './draw.js';
 export { createPresenceRecorder, type PresenceRecorder } from './presence.js';
 export { createPlacementHub, type PlacementHub, type PlacementSource } from './placement-hub.js';

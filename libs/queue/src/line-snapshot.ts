@@ -5,9 +5,9 @@ import {
   type LinePlacement,
   type Placement,
   type RawLineSnapshot,
-  type TokenRef,
   type WaitingRoom,
 } from './waiting-room.js';
+import type { TokenRef } from '@concert/contract';
 
 /*
  * Polls that don't grow Redis work with the crowd.

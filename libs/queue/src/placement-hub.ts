@@ -1,5 +1,6 @@
 import type { RedisClient } from './redis.js';
-import type { Placement, TokenRef } from './waiting-room.js';
+import type { TokenRef } from '@concert/contract';
+import type { Placement } from './waiting-room.js';
 
 /**
  * Where the hub reads placements from: the waiting room's `statuses` (authoritative, a round trip

@@ -3,6 +3,8 @@ import type {
   QueueFigures as QueueFiguresView,
   QueueSettings as QueueSettingsView,
   QueueStatus,
+  TokenStatus,
+  TokenRef,
 } from '@concert/contract';
 import type { RedisClient } from './redis.js';
 import { queueKeys, queueRegistryKey } from './keys.js';
@@ -24,7 +26,6 @@ export type QueueOverviewFigures = QueueFigures & {
   admittedTotal: number;
   abandonedTotal: number;
 };
-export type TokenStatus = 'WAITING' | 'ACTIVE';
 
 /** Where a live token stands (the contract's Placement, less the queue id). */
 export type Placement = Omit<PlacementView, 'queueId'>;
@@ -54,9 +55,6 @@ export type RawLineSnapshot = {
   /** lobbyBits from the byte holding `lobbyFrom` to the one holding `lastToken` (in the lobby or draw). */
   lobby: Buffer;
 };
-
-/** What identifies one token of one user in one queue (the JWT's `sub`, `jti` and `iat`). */
-export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 
 export type JoinResult = Placement & { tokenId: string; issuedAt: number; isNew: boolean };
 

@@ -104,6 +104,8 @@ export async function setupTestContext(
   });
   const env: Record<string, string> = {
     ...system.env,
+    // Every answer a test provokes is held to the OpenAPI documents (libs/http's error handler).
+    CONTRACT_CHECK: 'true',
     ...Object.fromEntries(Object.entries(opts.env ?? {}).map(([k, v]) => [k, String(v)])),
   };
   return {

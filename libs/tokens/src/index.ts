@@ -34,16 +34,9 @@ export {
 export {
   createIdentityVerifier,
   createDevIdentityIssuer,
-  IDENTITY_ALGORITHMS,
   type Identity,
   type IdentityVerifier,
   type DevIdentityIssuer,
 } from './identity.js';
-export {
-  gatewayTokensOptions,
-  bookingTokensOptions,
-  DEV_IDENTITY_ISSUER,
-  DEV_IDENTITY_AUDIENCE,
-  type TokensOptions,
-} from './options.js';
+export { gatewayTokensOptions, bookingTokensOptions, DEV_IDENTITY_ISSUER, type TokensOptions } from './options.js';
 export { tokensPlugin } from './plugin.js';

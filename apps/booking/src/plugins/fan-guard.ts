@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { BookingErrors } from '@concert/booking-domain';
-import type { TokenStatus } from '@concert/queue';
+import type { TokenStatus } from '@concert/contract';
 import { bearerToken, peekClaims, TokenErrors, type QueueTokenClaims } from '@concert/tokens';
 
 /**

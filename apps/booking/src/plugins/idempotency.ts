@@ -33,8 +33,8 @@ export type ReplayOptions = {
   locationOf?: (body: never) => string;
 };
 
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-export const REPLAYED_HEADER = 'idempotent-replayed';
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const REPLAYED_HEADER = 'idempotent-replayed';
 
 /** Idempotency-Key over HTTP: replaying stored responses and saying so. */
 async function idempotency(app: FastifyInstance) {

@@ -8,6 +8,7 @@ import {
   holdRequest,
   holdResult,
   idempotencyHeaders,
+  idempotentReplayedHeader,
   scheduleList,
   scheduleParams,
   seatList,
@@ -128,7 +129,7 @@ async function activeConcertRoutes(fastify: FastifyInstance, opts: { config: Con
         response: {
           201: respond(holdResult, 'Held (or, with a used Idempotency-Key, the first answer again)', {
             location: Type.String({ description: '/reservations/{reservationId} (the first, for several)' }),
-            'idempotent-replayed': Type.Literal('true', { description: 'Present when this is a stored answer' }),
+            ...idempotentReplayedHeader,
           }),
           ...errorResponses(
             ...guardErrors,

@@ -5,6 +5,7 @@ import type { Config } from '@concert/config';
 import {
   emptyBody,
   idempotencyHeaders,
+  idempotentReplayedHeader,
   payment,
   paymentList,
   paymentParams,
@@ -29,9 +30,6 @@ const reservationIdsOf = (body: PaymentRequest) =>
 
 const account: { [scheme: string]: string[] }[] = [{ queueToken: [] }, { identityToken: [] }];
 const accountErrors = [TokenErrors.TOKEN_INVALID, TokenErrors.TOKEN_EXPIRED, TokenErrors.IDENTITY_INVALID];
-const replayedHeader = {
-  'idempotent-replayed': Type.Literal('true', { description: 'Present when this is a stored answer' }),
-};
 
 /**
  * Paying for held seats with points (an ACTIVE token; the token is ended once paid), and the
@@ -85,7 +83,7 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
         response: {
           201: respond(paymentReceipt, 'Paid: seats SOLD, the queue token ended (or the first answer again)', {
             location: Type.String({ description: '/payments/{paymentId}' }),
-            ...replayedHeader,
+            ...idempotentReplayedHeader,
           }),
           ...errorResponses(
             TokenErrors.TOKEN_INVALID,
@@ -179,9 +177,11 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
           headers: idempotencyHeaders,
           body: emptyBody,
           response: {
-            200: respond(refundReceipt, 'Refunded: points back, seats free (or the first answer again)', {
-              ...replayedHeader,
-            }),
+            200: respond(
+              refundReceipt,
+              'Refunded: points back, seats free (or the first answer again)',
+              idempotentReplayedHeader,
+            ),
             ...errorResponses(
               ...accountErrors,
               HttpErrors.VALIDATION_ERROR,

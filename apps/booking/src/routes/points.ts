@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
-import { balance, chargeRequest, idempotencyHeaders, ledger } from '@concert/contract';
+import { balance, chargeRequest, idempotencyHeaders, idempotentReplayedHeader, ledger } from '@concert/contract';
 import { errorResponses, HttpErrors, respond } from '@concert/http';
 import { BookingErrors, chargePoints, getBalance, LEDGER_PAGE_SIZE, listTransactions } from '@concert/booking-domain';
 import { TokenErrors } from '@concert/tokens';
@@ -50,13 +50,17 @@ export default async function pointRoutes(fastify: FastifyInstance, opts: { conf
         headers: idempotencyHeaders,
         body: chargeRequest(config.MAX_CHARGE),
         response: {
-          200: respond(balance, 'Charged (or, with a used Idempotency-Key, the first answer again)'),
+          200: respond(
+            balance,
+            'Charged (or, with a used Idempotency-Key, the first answer again)',
+            idempotentReplayedHeader,
+          ),
           ...errorResponses(
             ...accountErrors,
-            HttpErrors.VALIDATION_ERROR,
             HttpErrors.RATE_LIMITED,
             BookingErrors.BALANCE_LIMIT_EXCEEDED,
             BookingErrors.IDEMPOTENCY_KEY_REUSED,
+            BookingErrors.IDEMPOTENCY_KEY_IN_FLIGHT,
           ),
         },
       },

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '@concert/config';
 import {
   isQueueId,
+  isUserId,
   queueOverview,
   queueOverviewList,
   queueParams,
@@ -131,7 +132,7 @@ export default async function adminRoutes(fastify: FastifyInstance, opts: { conf
     },
     async (request, reply) => {
       const { queueId, userId } = request.params;
-      const tokenId = isQueueId(queueId) ? await app.waitingRoom.revoke(queueId, userId) : null;
+      const tokenId = isQueueId(queueId) && isUserId(userId) ? await app.waitingRoom.revoke(queueId, userId) : null;
       if (tokenId === null) throw new QueueErrors.TOKEN_NOT_FOUND(userId, queueId);
       app.placements.departed(queueId, tokenId);
       request.log.info({ queueId, userId }, 'token revoked');

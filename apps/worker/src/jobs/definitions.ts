@@ -1,13 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '@concert/config';
-import type { Db, Sql } from '@concert/db';
+import type { Sql } from '@concert/db';
 import type { RedisClient, WaitingRoom } from '@concert/queue';
 import type { WorkerMetrics } from '../metrics.js';
 
 /** What every job handler may use. */
 export type JobContext = {
   config: Config;
-  db: Db;
   sql: Sql;
   waitingRoom: WaitingRoom;
   /** The worker's Redis client (the one the waiting room runs on). */

@@ -48,7 +48,6 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   queue.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'job queue error'));
   const context: JobContext = {
     config,
-    db: app.db,
     sql: app.sql,
     waitingRoom: app.waitingRoom,
     redis: app.redis,

@@ -1,3 +1,4 @@
+import type { TokenRef } from '@concert/contract';
 import { inTransaction, rows, type Sql } from '@concert/db';
 
 /*
@@ -9,9 +10,6 @@ import { inTransaction, rows, type Sql } from '@concert/db';
  * a token that is no longer live does nothing, and the seats-left script skips effect ids it has
  * already applied.
  */
-
-/** A queue token, as the waiting room identifies it (the JWT's `sub`, `jti`, `iat`). */
-export type TokenRef = { userId: string; tokenId: string; issuedAt: number };
 
 /** Changes of a queue's seats-left figures (`left`: neither sold nor held, `held`: in holds). */
 export type SeatCounts = { left: number; held: number };

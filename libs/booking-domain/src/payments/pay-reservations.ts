@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, namedRows, type Sql, type SqlExecutor } from '@concert/db';
-import { isUuid, type PaymentReceipt } from '@concert/contract';
+import { isUuid, type PaymentReceipt, type TokenRef } from '@concert/contract';
 import { BookingErrors } from '../errors.js';
-import { effectsOf, type Effect, type TokenRef } from '../effects/effects.js';
+import { effectsOf, type Effect } from '../effects/effects.js';
 import { withIdempotency, type StoredResponse } from '../idempotency/idempotency.js';
 
 export type PaymentView = PaymentReceipt;
@@ -40,7 +40,7 @@ export async function payReservations(opts: {
   const { sql, userId, queueId, token, idempotencyKey } = opts;
   const ids = [...new Set(opts.reservationIds)].sort();
   const notAnId = ids.find((id) => !isUuid(id));
-  if (notAnId) throw new BookingErrors.RESERVATION_NOT_FOUND(notAnId);
+  if (notAnId !== undefined) throw new BookingErrors.RESERVATION_NOT_FOUND(notAnId);
 
   let effects: Effect[] = [];
   const pay = async (on: SqlExecutor): Promise<PaymentView> => {

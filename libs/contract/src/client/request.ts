@@ -1,17 +1,27 @@
+import type { ErrorCode } from '../errors.js';
 import type { ErrorBody } from '../schemas/common.js';
 
 /** A successful answer: the status (200 vs 201 can matter), the parsed body and the headers. */
 export type ApiResponse<T> = { status: number; data: T; headers: Headers };
 
+/**
+ * The code of a failed answer: the contract's, or `HTTP_<status>` for an answer without the
+ * contract's body (a proxy's error page, say).
+ */
+export type ApiErrorCode = ErrorCode | `HTTP_${number}`;
+
+/** The contract's error body, as a client reads it. */
+type ApiErrorBody = ErrorBody & { code: ApiErrorCode };
+
 /** Any answer outside 2xx, with the contract's error body (`code` is the stable part). */
 export class ApiError extends Error {
   override name = 'ApiError';
   readonly status: number;
-  readonly code: string;
-  readonly body: ErrorBody;
+  readonly code: ApiErrorCode;
+  readonly body: ApiErrorBody;
   readonly headers: Headers;
 
-  constructor(status: number, body: ErrorBody, headers: Headers) {
+  constructor(status: number, body: ApiErrorBody, headers: Headers) {
     super(`${status} ${body.code}: ${body.message}`);
     this.status = status;
     this.code = body.code;
@@ -57,9 +67,10 @@ export const path = (strings: TemplateStringsArray, ...segments: (string | numbe
   strings.reduce((url, part, i) => url + part + (i < segments.length ? encodeURIComponent(segments[i]!) : ''), '');
 
 /** The contract's error body of a failed answer (or one made up for a proxy's error page). */
-export function errorBodyOf(status: number, statusText: string, text: string): ErrorBody {
+export function errorBodyOf(status: number, statusText: string, text: string): ApiErrorBody {
   try {
-    const parsed = JSON.parse(text) as Partial<ErrorBody>;
+    // A service of this contract sends only its codes.
+    const parsed = JSON.parse(text) as Partial<ApiErrorBody>;
     if (typeof parsed.code === 'string') {
       return {
         statusCode: parsed.statusCode ?? status,

@@ -57,6 +57,6 @@ export const queueOverviewList = Type.Array(queueOverview, { title: 'QueueOvervi
 
 export const queueUserParams = Type.Object({
   queueId: opaqueId('Queue id'),
-  userId: Type.String({ minLength: 1, maxLength: 128, description: "The user's id (the identity token's sub)" }),
+  userId: opaqueId("The user's id (the identity token's sub)"),
 });
 export type QueueUserParams = Static<typeof queueUserParams>;

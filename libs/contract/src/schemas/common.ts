@@ -23,8 +23,13 @@ export const nullable = <T extends TSchema>(schema: T, description?: string) =>
 export const oneOf = <T extends TSchema[]>(schemas: [...T], options: { title: string; description?: string }) =>
   Type.Unsafe<Static<T[number]>>({ ...options, oneOf: schemas });
 
-/** An id a client got from this API and passes back as it is; one that names nothing is 404. */
-export const opaqueId = (description: string) => Type.String({ minLength: 1, maxLength: 200, description });
+/**
+ * An id a client got from this API and passes back as it is. Any string is accepted: one that
+ * names nothing is 404 whatever its shape (empty, over-long, ...). Its length is bounded by the
+ * request (path or body limits), and no lookup is made with a string that cannot be an id.
+ */
+export const opaqueId = (description: string, examples?: string[]) =>
+  Type.String({ description, ...(examples ? { examples } : {}) });
 
 /** The body of every error response. */
 export const errorBody = Type.Object(
@@ -50,6 +55,11 @@ export const idempotencyHeaders = Type.Object({
     }),
   ),
 });
+
+/** Marks an answer to an `Idempotency-Key` already used: the first request's answer, sent again. */
+export const idempotentReplayedHeader = {
+  'idempotent-replayed': Type.Literal('true', { description: 'Present when this is a stored answer' }),
+};
 
 /** An empty body: `{}` (or no body at all). */
 export const emptyBody = Type.Object({}, { additionalProperties: false, title: 'Empty' });

@@ -1,17 +1,21 @@
 import { Type, type Static } from 'typebox';
 import { nullable, oneOf, opaqueId, timestamp } from './common.js';
 
+/** What a hold's answer gave (the examples of a payment). */
+const HELD = ['5f8e2c1a-7b3d-4e9f-a0c6-1d2e3f4a5b6c', '9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d'];
+
 const reservationIds = Type.Array(opaqueId('Reservation id'), {
   minItems: 1,
   maxItems: 100,
   uniqueItems: true,
   description: 'Several holds paid at once (at most MAX_HOLDS_PER_USER)',
+  examples: [HELD],
 });
 
 /** `POST /payments`: one reservation or several, paid in one transaction. */
 export const paymentRequest = oneOf(
   [
-    Type.Object({ reservationId: opaqueId('The reservation to pay') }, { additionalProperties: false }),
+    Type.Object({ reservationId: opaqueId('The reservation to pay', [HELD[0]!]) }, { additionalProperties: false }),
     Type.Object({ reservationIds }, { additionalProperties: false }),
   ],
   { title: 'PaymentRequest' },

@@ -8,6 +8,7 @@ export const tokenStatus = Type.Union([Type.Literal('WAITING'), Type.Literal('AC
   title: 'TokenStatus',
   description: 'WAITING in line (or in the lobby), or ACTIVE: free to book until `activeUntil`',
 });
+export type TokenStatus = Static<typeof tokenStatus>;
 
 export const queueStatus = Type.Union(
   [Type.Literal('LOBBY'), Type.Literal('OPEN'), Type.Literal('PAUSED'), Type.Literal('SOLD_OUT')],

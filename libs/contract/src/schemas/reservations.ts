@@ -31,7 +31,9 @@ export const bestAvailableHold = Type.Object(
       description: 'How many consecutive seats to pick',
       examples: [2],
     }),
-    maxPrice: Type.Optional(Type.Integer({ minimum: 0, description: 'Every picked seat costs at most this' })),
+    maxPrice: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Every picked seat costs at most this', examples: [120_000] }),
+    ),
   },
   { title: 'BestAvailableHold', additionalProperties: false },
 );

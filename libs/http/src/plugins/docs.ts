@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { commonResponseHeaders } from '../schemas.js';
 
 type SecurityScheme =
   | { type: 'http'; scheme: 'bearer'; bearerFormat?: string; description?: string }
@@ -66,6 +67,28 @@ export function nameComponents(document: JsonObject): JsonObject {
   return document;
 }
 
+/**
+ * Every answer carries the common headers (`x-request-id`, set by createServer's hook for every
+ * request): documented here, once, on every response of every operation.
+ */
+function documentCommonHeaders(document: JsonObject): JsonObject {
+  const common = Object.fromEntries(
+    Object.entries(commonResponseHeaders).map(([name, header]) => {
+      const { description, ...schema } = JSON.parse(JSON.stringify(header)) as JsonObject;
+      return [name, { description, schema }];
+    }),
+  );
+  const paths = (document.paths ?? {}) as Record<string, Record<string, JsonObject>>;
+  for (const operations of Object.values(paths)) {
+    for (const operation of Object.values(operations)) {
+      for (const response of Object.values((operation.responses ?? {}) as Record<string, JsonObject>)) {
+        response.headers = { ...common, ...((response.headers as JsonObject | undefined) ?? {}) };
+      }
+    }
+  }
+  return document;
+}
+
 /** OpenAPI 3.1 generated from the route schemas: the UI at `/docs`, the document at `/docs/json`. */
 async function docs(app: FastifyInstance, opts: DocsOptions) {
   await app.register(swagger, {
@@ -82,7 +105,9 @@ async function docs(app: FastifyInstance, opts: DocsOptions) {
       components: { securitySchemes: opts.securitySchemes ?? {} },
     },
     transformObject: (document) =>
-      nameComponents(('openapiObject' in document ? document.openapiObject : {}) as JsonObject) as never,
+      nameComponents(
+        documentCommonHeaders(('openapiObject' in document ? document.openapiObject : {}) as JsonObject),
+      ) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn' });
 }

@@ -1,8 +1,18 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpErrors, type ErrorBody } from '../errors.js';
 import { isInfrastructureError, OUTAGE_RETRY_AFTER_SECONDS } from '../infrastructure.js';
+import { documentedCodes, documentImpliedErrors, type ResponseSchemas } from '../schemas.js';
+
+export type ErrorHandlerOptions = {
+  /**
+   * The contract check (tests turn it on, `CONTRACT_CHECK`): an answer of a documented route
+   * whose status, or error `code`, its OpenAPI responses do not list is logged as an error and
+   * replaced by a 500 INTERNAL_ERROR naming it, so the test that caused it fails.
+   */
+  checkAnswers?: boolean;
+};
 
 // Fastify's own client errors, renamed to stable codes of the contract.
 const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, bodyLimit: number) => FastifyError> = {
@@ -12,7 +22,6 @@ const FASTIFY_CLIENT_ERRORS: Record<string, (error: FastifyError, bodyLimit: num
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new HttpErrors.UNSUPPORTED_MEDIA_TYPE(),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: (error) => new HttpErrors.VALIDATION_ERROR(error.message),
   FST_ERR_CTP_INVALID_TYPE: () => new HttpErrors.UNSUPPORTED_MEDIA_TYPE(),
-  FST_ERR_BAD_URL: (error) => new HttpErrors.BAD_REQUEST(error.message),
 };
 
 /** The challenge a 401 answers with (RFC 9110: every 401 names the credentials it wants). */
@@ -38,11 +47,67 @@ export function sendError(reply: FastifyReply, statusCode: number, code: string,
 }
 
 /**
- * One error handler for the whole app: contract-shaped JSON; a dependency that is down is a 503
- * with Retry-After, never a 500; details hidden at 5xx.
+ * Fastify's `frameworkErrors`: what the router refuses before any route is chosen (a path that is
+ * not valid percent-encoding) is the contract's 400 BAD_REQUEST, with the headers every answer
+ * carries (no hook runs for it).
  */
-async function errorHandler(app: FastifyInstance) {
+export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const refused = new HttpErrors.BAD_REQUEST(error.message);
+  reply.header('x-request-id', request.id).header('cache-control', 'no-store');
+  return sendError(reply, refused.statusCode!, refused.code, refused.message);
+}
+
+/** The `code` of a serialised error body, if it has one. */
+function codeOf(payload: unknown): string | undefined {
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+  try {
+    const code = (JSON.parse(text) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The part of an answer its route's responses do not list ("status 202", "409 SOME_CODE"), if any. */
+function undocumentedPart(responses: ResponseSchemas, statusCode: number, payload: unknown): string | undefined {
+  const schema = responses[statusCode] ?? responses[`${String(statusCode)[0]}xx`] ?? responses.default;
+  if (!schema) return `status ${statusCode}`;
+  const codes = statusCode >= 400 ? documentedCodes(schema) : undefined;
+  if (!codes) return undefined;
+  const code = codeOf(payload);
+  return code !== undefined && codes.includes(code) ? undefined : `${statusCode} ${code ?? 'without a code'}`;
+}
+
+/** onSend of the contract check: an undocumented answer becomes a loud 500 (see ErrorHandlerOptions). */
+async function checkAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  const responses = request.routeOptions.schema?.response as ResponseSchemas | undefined;
+  if (!responses) return payload;
+  const part = undocumentedPart(responses, reply.statusCode, payload);
+  if (!part) return payload;
+  const message = `${request.method} ${request.routeOptions.url} answered ${part}, which its OpenAPI responses do not list`;
+  request.log.error({ statusCode: reply.statusCode, code: codeOf(payload) }, message);
+  // Also past a silenced logger (tests run the apps with logging off): a contract bug is never quiet.
+  process.emitWarning(message, 'UndocumentedAnswer');
+  for (const header of ['www-authenticate', 'retry-after', 'location', 'idempotent-replayed', 'content-length'])
+    reply.removeHeader(header);
+  reply.code(500).type('application/json; charset=utf-8');
+  return JSON.stringify(errorPayload(500, new HttpErrors.INTERNAL_ERROR().code, message));
+}
+
+/**
+ * One error handler for the whole app: contract-shaped JSON; a dependency that is down is a 503
+ * with Retry-After, never a 500; details hidden at 5xx. Routes with a body, querystring or headers
+ * schema have the errors those imply added to their documented responses here, where the errors
+ * are made, so no route has to list them.
+ */
+async function errorHandler(app: FastifyInstance, opts: ErrorHandlerOptions) {
   const bodyLimit = app.initialConfig.bodyLimit ?? 1_048_576;
+
+  app.addHook('onRoute', (route) => {
+    const responses = route.schema && documentImpliedErrors(route.schema);
+    if (responses) route.schema!.response = responses;
+  });
+  if (opts.checkAnswers) app.addHook('onSend', checkAnswer);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {

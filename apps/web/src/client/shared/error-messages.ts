@@ -1,3 +1,5 @@
+import type { ErrorCode } from '@concert/contract';
+
 /**
  * Every error code of the HTTP contract as a sentence a fan or an operator understands. Pure
  * data and functions (no DOM), so a test can check that it covers every code of every catalog.
@@ -77,7 +79,7 @@ export const ERROR_MESSAGES: Record<string, Sentence> = {
   // the browser's own
   NETWORK_ERROR: () => 'We could not reach the service. Check your connection; we will keep trying.',
   UNKNOWN_ERROR: () => 'Something unexpected went wrong. Please try again.',
-};
+} satisfies Record<ErrorCode | (typeof CLIENT_ERROR_CODES)[number], Sentence>;
 
 /** The code of any failure: the contract's `code`, or one of the client's own. */
 export function errorCodeOf(error: unknown): string {
