@@ -56,3 +56,12 @@ export function createRedis(connection: RedisConnectionOptions | string, overrid
   }
   return new Redis(url, options);
 }
+
+/**
+ * Another connection with the same settings (and nodes, for a Cluster): for work that must not
+ * queue behind, or hold up, the commands of requests on an auto-pipelined client.
+ */
+export function duplicateRedis(redis: RedisClient): RedisClient {
+  // The union's two `duplicate`s take different arguments.
+  return redis.isCluster ? (redis as Cluster).duplicate() : (redis as Redis).duplicate();
+}
