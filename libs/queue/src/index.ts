@@ -19,7 +19,7 @@ export {
 export { newDrawSeed, drawCommitment, drawKey, drawOrder } from './draw.js';
 export { createPresenceRecorder, type PresenceRecorder } from './presence.js';
 export { createPlacementHub, type PlacementHub, type PlacementSource } from './placement-hub.js';
-export { createRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
+export { createRedis, redisWriteCheck, type RedisClient, type RedisConnectionOptions } from './redis.js';
 export { QueueErrors, type QueueErrorCode } from './errors.js';
 export { issueQueueToken } from './issue-token.js';
 export {
