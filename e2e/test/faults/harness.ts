@@ -91,6 +91,8 @@ export async function startFaultSystem(t: Test, opts: { appendonly: boolean; env
     // Each app's database sessions carry its name (pg_stat_activity.application_name).
     appEnv: { gateway: { PGAPPNAME: 'gateway' }, booking: { PGAPPNAME: 'booking' }, worker: { PGAPPNAME: 'worker' } },
     instances: { gateway: 2, booking: 2, worker: 2 },
+    // Six processes compiling their sources at once take a minute and more on a busy 2-core machine.
+    readyTimeoutMs: 150_000,
   });
   t.teardown(async () => {
     await stack.stop();
