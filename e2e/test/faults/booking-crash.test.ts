@@ -59,7 +59,11 @@ t.test('a booking instance killed during a payment burst', { skip }, async (t) =
   const unanswered = first.filter((a) => a.status === 0).length;
   t.ok(committed.length >= KILL_AFTER_COMMITS, `${committed.length} payments committed before the kill`);
   t.ok(unanswered > 0, `the kill cut ${unanswered} requests off (${answered} were answered 201 before it)`);
-  t.comment(`outbox rows left at the kill: ${outboxAtKill}`);
+  const byStatus: Record<string, number> = {};
+  for (const { status } of first) byStatus[status] = (byStatus[status] ?? 0) + 1;
+  t.comment(
+    `first answers by status (0: cut off): ${JSON.stringify(byStatus)}; outbox rows at the kill: ${outboxAtKill}`,
+  );
 
   // Every payment is whole or absent: the seat sold, the reservation confirmed, one USE row each.
   t.same(await invariantViolations(db), NO_VIOLATIONS, 'no half-written payment: every invariant holds');

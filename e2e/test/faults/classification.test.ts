@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@concert/config';
-import { createPrismaClient, createSqlPool, inTransaction, withDatabaseDeadline, type Sql } from '@concert/db';
+import { createPrismaClient, createSqlPool, inTransaction, withDatabaseBudget, type Sql } from '@concert/db';
 import { createServer, errorHandlerPlugin, isInfrastructureError } from '@concert/http';
 import { createRedis, type RedisClient } from '@concert/queue';
 import {
@@ -186,14 +186,13 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
     t.ok(back, 'the pool serves again once the server wakes');
   });
 
-  await t.test("a request's deadline bounds its database work together, not each step", async (t) => {
-    const DEADLINE_MS = 300;
-    /** Runs `work` as a request with a deadline would: its error and how long it took. */
-    const asRequest = (work: () => Promise<unknown>) =>
-      failureOf(() => withDatabaseDeadline(Date.now() + DEADLINE_MS, work));
+  await t.test("a request's budget bounds its database work together, not each step", async (t) => {
+    const BUDGET_MS = 300;
+    /** Runs `work` as a request with a budget does: its error and how long it took. */
+    const asRequest = (work: () => Promise<unknown>) => failureOf(() => withDatabaseBudget(BUDGET_MS, work));
     // Within bounds the pool's per-step timeouts would each allow (a 1 s wait for a connection,
     // 650 ms per statement), well short of their sum.
-    const within = DEADLINE_MS + 400;
+    const within = BUDGET_MS + 400;
 
     // Slow, not hung: four statements of 200 ms, each under the 400 ms statement timeout.
     const slow = await asRequest(() =>
@@ -201,7 +200,7 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
         for (let i = 0; i < 4; i++) await tx.query('SELECT pg_sleep(0.2)');
       }),
     );
-    await expectOutage(t, answer, 'statements past the deadline', slow.error);
+    await expectOutage(t, answer, 'statements past the budget', slow.error);
     t.ok(slow.ms < within, `a slow transaction gave up after ${slow.ms} ms`);
 
     // Hung, with more requests than connections: some wait for one, then meet the hung server.
@@ -224,9 +223,9 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
         // Awaited inside: a Prisma query starts when it is awaited, not when it is built.
         asRequest(async () => await prisma.concert.count()),
       ]);
-      for (const attempt of attempts) await expectOutage(t, answer, 'hung, under a deadline', attempt.error);
+      for (const attempt of attempts) await expectOutage(t, answer, 'hung, with a budget', attempt.error);
       const slowest = Math.max(...attempts.map((attempt) => attempt.ms));
-      t.ok(slowest < within, `every request gave up within its deadline (slowest ${slowest} ms)`);
+      t.ok(slowest < within, `every request gave up within its budget (slowest ${slowest} ms)`);
     } finally {
       server.resume();
     }
@@ -240,7 +239,7 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
     t.same(
       (await asRequest(() => inTransaction(pool, (tx) => tx.query('SELECT 1 AS one')))).error,
       undefined,
-      'and a request within its deadline succeeds',
+      'and a request within its budget succeeds',
     );
   });
 

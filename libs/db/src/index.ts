@@ -4,7 +4,7 @@ export {
   inTransaction,
   rows,
   namedRows,
-  withDatabaseDeadline,
+  withDatabaseBudget,
   type Sql,
   type SqlExecutor,
   type PoolOptions,

@@ -2,7 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { connectDatabase, type Db } from './client.js';
-import { withDatabaseDeadline, type Sql } from './sql.js';
+import { withDatabaseBudget, type Sql } from './sql.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,22 +32,27 @@ async function database(
   app.decorate('db', db);
   app.decorate('sql', sql);
   app.addHook('onClose', close);
-  if (opts.statementTimeoutMs) giveRequestsADeadline(app, opts.statementTimeoutMs);
+  if (opts.statementTimeoutMs) giveRequestsABudget(app, opts.statementTimeoutMs);
 }
 
 /**
- * Every request gets `budgetMs` from its arrival for all its database work together (waiting for
- * a connection and every statement): past it, it answers 503 instead of adding up per-statement
- * timeouts. The deadline rides on the request's async context; the body is read in the socket's
- * context, so the request's context is entered again before validation.
+ * Every request gets `budgetMs` for all its database work together (waiting for a connection and
+ * every statement, from its first call to the database): once it is spent, the request answers
+ * 503 instead of adding up per-statement timeouts. The budget rides on the request's async
+ * context until the answer has started; the body is read in the socket's context, so the
+ * request's context is entered again before validation.
  */
-function giveRequestsADeadline(app: FastifyInstance, budgetMs: number) {
+function giveRequestsABudget(app: FastifyInstance, budgetMs: number) {
   const contexts = new WeakMap<FastifyRequest, AsyncResource>();
-  app.addHook('onRequest', (request, _reply, done) => {
-    withDatabaseDeadline(Date.now() + budgetMs, () => {
-      contexts.set(request, new AsyncResource('database-deadline'));
-      done();
-    });
+  app.addHook('onRequest', (request, reply, done) => {
+    withDatabaseBudget(
+      budgetMs,
+      () => {
+        contexts.set(request, new AsyncResource('database-budget'));
+        done();
+      },
+      () => reply.raw.headersSent,
+    );
   });
   app.addHook('preValidation', (request, _reply, done) => {
     const context = contexts.get(request);

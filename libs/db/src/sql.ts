@@ -39,37 +39,45 @@ type Prepared = { [PREPARED]?: boolean };
 const CLIENT_TIMEOUT_MARGIN_MS = 250;
 
 /**
- * When the database work of the code running now must be done by (epoch ms): a request's deadline.
- * Each statement alone is bounded by the statement timeout, but a request may wait for a
- * connection and then run several statements; the deadline bounds them together, so a request
- * answers (503) within its budget whatever the database does.
+ * How long the database work of the code running now may take in all: a request's budget. Each
+ * statement alone is bounded by the statement timeout, but a request may wait for a connection
+ * and then run several statements; the budget bounds them together, from its first call to the
+ * database, so the request answers (503) in time whatever the database does. It holds until
+ * `over()`: work a request leaves running after it has answered (an event stream's refreshes) is
+ * not bound by it.
  */
-const deadlines = new AsyncLocalStorage<number>();
+type Budget = { ms: number; over: () => boolean; deadline?: number };
+const budgets = new AsyncLocalStorage<Budget>();
 
-/** Runs `work` (and everything it starts) under a deadline for its database work, in epoch ms. */
-export function withDatabaseDeadline<T>(deadline: number, work: () => T): T {
-  return deadlines.run(deadline, work);
+/**
+ * Runs `work` (and everything it starts) with `budgetMs` for all its database work, counted from
+ * its first call to the database, until `over()`.
+ */
+export function withDatabaseBudget<T>(budgetMs: number, work: () => T, over: () => boolean = () => false): T {
+  return budgets.run({ ms: budgetMs, over }, work);
 }
 
-/** Milliseconds left before the current deadline; undefined when there is none. */
+/** Milliseconds left of the current budget (its clock starts now if it has not yet); undefined without one. */
 const timeLeftMs = () => {
-  const deadline = deadlines.getStore();
-  return deadline === undefined ? undefined : deadline - Date.now();
+  const budget = budgets.getStore();
+  if (!budget || budget.over()) return undefined;
+  budget.deadline ??= Date.now() + budget.ms;
+  return budget.deadline - Date.now();
 };
 
-/** The deadline passed before a connection or an answer came: the database is down, hung or saturated (503). */
-class DatabaseDeadlineError extends Error {
+/** The budget ran out before a connection or an answer came: the database is down, hung or saturated (503). */
+class DatabaseBudgetError extends Error {
   override name = 'TimeoutError';
   constructor() {
-    super('the database did not serve this request within its deadline');
+    super('the database did not serve this request within its time');
   }
 }
 
 type PoolConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: () => void) => void;
 
 /**
- * pool.connect (both its forms; pool.query uses the callback one) bounded by the current deadline:
- * past it the caller fails, and a connection that comes later goes back to the pool at once.
+ * pool.connect (both its forms; pool.query uses the callback one) bounded by the current budget:
+ * once it is spent the caller fails, and a connection that comes later goes back to the pool at once.
  */
 function boundConnect(pool: pg.Pool) {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
@@ -79,7 +87,7 @@ function boundConnect(pool: pg.Pool) {
       const timer = setTimeout(
         () => {
           late = true;
-          reject(new DatabaseDeadlineError());
+          reject(new DatabaseBudgetError());
         },
         Math.max(ms, 0),
       );
@@ -107,20 +115,20 @@ function boundConnect(pool: pg.Pool) {
 }
 
 /**
- * client.query bounded by the current deadline: the client stops waiting for the answer when it
- * passes (pg's `query_timeout` for that one statement, whose connection is then not reused), and
- * a statement is not even sent once it has passed.
+ * client.query bounded by the current budget: the client stops waiting for the answer when it is
+ * spent (pg's `query_timeout` for that one statement, whose connection is then not reused), and
+ * a statement is not even sent once it is.
  */
 function boundQueries(client: pg.PoolClient, readTimeoutMs: number | undefined) {
   const query = client.query;
   client.query = function (this: pg.PoolClient, config: unknown, values?: unknown, callback?: unknown) {
     const left = timeLeftMs();
-    // Streams (cursors) and calls outside a deadline run as they are.
+    // Streams (cursors) and calls without a budget run as they are.
     if (left === undefined || typeof (config as { submit?: unknown })?.submit === 'function') {
       return (query as (...args: unknown[]) => unknown).call(this, config, values, callback);
     }
     if (left <= 0) {
-      const error = new DatabaseDeadlineError();
+      const error = new DatabaseBudgetError();
       const done = typeof values === 'function' ? values : callback;
       if (typeof done === 'function') return void process.nextTick(done, error);
       return Promise.reject(error);
@@ -133,8 +141,8 @@ function boundQueries(client: pg.PoolClient, readTimeoutMs: number | undefined) 
 }
 
 /**
- * The pool of a process. Its connections and statements keep to the deadline of the code that
- * uses them (`withDatabaseDeadline`: each request's), besides the per-statement timeouts.
+ * The pool of a process. Its connections and statements keep to the budget of the code that
+ * uses them (`withDatabaseBudget`: each request's), besides the per-statement timeouts.
  */
 export function createSqlPool(databaseUrl: string, opts: PoolOptions = {}): Sql {
   const readTimeoutMs = opts.statementTimeoutMs ? opts.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS : undefined;
@@ -178,7 +186,7 @@ export async function namedRows<T extends pg.QueryResultRow>(
 /** pg's own error when `query_timeout` passes: the statement may still be running on that connection. */
 const isUnansweredQuery = (error: unknown) => (error as Error | undefined)?.message === 'Query read timeout';
 
-/** A ROLLBACK after the request's deadline passed gets this long of its own (the server answers it at once). */
+/** A ROLLBACK after the request's budget is spent gets this long of its own (the server answers it at once). */
 const ROLLBACK_TIMEOUT_MS = CLIENT_TIMEOUT_MARGIN_MS;
 
 /**
@@ -197,11 +205,11 @@ export async function inTransaction<T>(pool: Sql, work: (client: pg.PoolClient) 
     return result;
   } catch (error) {
     // Waiting for a ROLLBACK behind an unanswered statement would double the time to answer. A
-    // deadline that passed between statements leaves a connection that answers: the ROLLBACK runs
-    // outside it, briefly, so that connection can be reused.
+    // budget spent between statements leaves a connection that answers: the ROLLBACK runs outside
+    // it, briefly, so that connection can be reused.
     reusable =
       !isUnansweredQuery(error) &&
-      (await deadlines
+      (await budgets
         .exit(() => client.query({ text: 'ROLLBACK', query_timeout: ROLLBACK_TIMEOUT_MS } as pg.QueryConfig))
         .then(
           () => true,
