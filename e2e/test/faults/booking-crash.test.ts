@@ -21,7 +21,12 @@ const KILL_AFTER_COMMITS = 10;
 const TOKEN_ENDED_WITHIN_MS = 5000;
 
 t.test('a booking instance killed during a payment burst', { skip }, async (t) => {
-  const system = await startFaultSystem(t, { appendonly: false, env: { HOLD_SECONDS: '120' } });
+  // Two booking instances (one dies, one takes the retries); one of the others is enough.
+  const system = await startFaultSystem(t, {
+    appendonly: false,
+    env: { HOLD_SECONDS: '120' },
+    instances: { gateway: 1, worker: 1 },
+  });
   const { stack, gateways, bookings, admin, concert, db, identityToken } = system;
   await admin.putQueue(concert.queueId, { maxActive: 1000, activeTtlSeconds: 300 });
 
@@ -29,7 +34,7 @@ t.test('a booking instance killed during a payment burst', { skip }, async (t) =
   const payers = await Promise.all(
     Array.from({ length: PAYERS }, async (_, i) => {
       const userId = `payer-${i}`;
-      const { token, status } = (await gateways[i % 2]!.joinQueue(concert.queueId, await identityToken(userId))).data;
+      const { token, status } = (await gateways[0]!.joinQueue(concert.queueId, await identityToken(userId))).data;
       if (status !== 'ACTIVE') throw new Error(`${userId} is not active`);
       const held = await holdAnySeat(system, bookings[1]!, token);
       await untilAvailable(() => bookings[1]!.chargePoints(token, held.price, { idempotencyKey: randomUUID() }));
