@@ -83,14 +83,12 @@ function boundConnect(pool: pg.Pool) {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const connectWithin = (ms: number) =>
     new Promise<pg.PoolClient>((resolve, reject) => {
+      if (ms <= 0) return reject(new DatabaseBudgetError());
       let late = false;
-      const timer = setTimeout(
-        () => {
-          late = true;
-          reject(new DatabaseBudgetError());
-        },
-        Math.max(ms, 0),
-      );
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new DatabaseBudgetError());
+      }, ms);
       connect().then(
         (client) => {
           if (late) return client.release();
