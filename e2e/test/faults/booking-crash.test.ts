@@ -30,13 +30,14 @@ t.test('a booking instance killed during a payment burst', { skip }, async (t) =
   const { stack, gateways, bookings, admin, concert, db, identityToken } = system;
   await admin.putQueue(concert.queueId, { maxActive: 1000, activeTtlSeconds: 300 });
 
-  // Sixty fans, each active with a held seat and the points to pay for it.
+  // Sixty fans, each active with a held seat and the points to pay for it. The holds go through
+  // the instance that will die, so that it is in service (connections open) when the burst comes.
   const payers = await Promise.all(
     Array.from({ length: PAYERS }, async (_, i) => {
       const userId = `payer-${i}`;
       const { token, status } = (await gateways[0]!.joinQueue(concert.queueId, await identityToken(userId))).data;
       if (status !== 'ACTIVE') throw new Error(`${userId} is not active`);
-      const held = await holdAnySeat(system, bookings[1]!, token);
+      const held = await holdAnySeat(system, bookings[0]!, token);
       await untilAvailable(() => bookings[1]!.chargePoints(token, held.price, { idempotencyKey: randomUUID() }));
       return { userId, token, reservationId: held.reservationId, key: randomUUID() };
     }),
