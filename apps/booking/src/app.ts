@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
 import { docsPlugin, errorHandlerPlugin, frontDoorPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
+import { redisWriteCheck, waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { bookingTokensOptions, tokensPlugin } from '@concert/tokens';
 import { databasePlugin } from '@concert/db';
 import { concertsPlugin } from './plugins/concerts.js';
@@ -81,7 +81,7 @@ async function booking(app: FastifyInstance, { config }: BookingOptions) {
   await app.register(healthPlugin, {
     checks: [
       { name: 'postgres', check: () => app.sql.query('SELECT 1') },
-      { name: 'redis', check: () => app.redis.ping() },
+      { name: 'redis', check: redisWriteCheck(app.redis, config.REDIS_PREFIX) },
     ],
   });
 

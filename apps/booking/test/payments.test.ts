@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
+import { payReservations } from '@concert/booking-domain';
 import { NO_VIOLATIONS } from '@concert/testing';
 import { buildStack, invariantViolations, type Stack } from './helper.js';
 
@@ -129,6 +130,43 @@ t.test('payments', async (t) => {
     const reused = await pay(headers, { reservationId: randomUUID() });
     t.same([reused.statusCode, reused.json().code], [422, 'IDEMPOTENCY_KEY_REUSED']);
     t.equal(await db.payment.count({ where: { userId: 'erin' } }), 1);
+  });
+
+  t.test('a keyed retry from a new place (the fan joined again) replays, and the new place stays', async (t) => {
+    const { fan, reservationIds } = await holdAndFund(stack, 'hugo', [8], 1_000_000);
+    const payKey = { 'idempotency-key': 'hugo-pays' };
+    const first = await pay({ ...fan.headers, ...payKey }, { reservationIds });
+    t.equal(first.statusCode, 201);
+    t.equal(await stack.waitingRoom.status(fan.queueId, fan.claims), null, 'the token that paid has ended');
+    // The answer was lost; the fan joins again (a new token, a new place) and retries the same key.
+    const again = await stack.fan('hugo');
+    t.not(again.token, fan.token, 'a new token');
+    const replay = await pay({ ...again.headers, ...payKey }, { reservationIds });
+    t.equal(replay.statusCode, 201);
+    t.equal(replay.headers['idempotent-replayed'], 'true');
+    t.same(replay.json(), first.json(), 'the first answer again');
+    t.match(
+      await stack.waitingRoom.status(again.queueId, again.claims),
+      { status: 'ACTIVE' },
+      'the new place is kept: only the token that paid is ended',
+    );
+  });
+
+  t.test('a payment whose request died after the commit: a keyed retry ends the token that paid', async (t) => {
+    const { fan, reservationIds } = await holdAndFund(stack, 'iris', [9], 1_000_000);
+    // Committed (the outbox records ending the token) by a request that never got to apply it.
+    await payReservations({
+      sql: stack.sql,
+      userId: 'iris',
+      queueId: fan.queueId,
+      reservationIds,
+      token: fan.claims,
+      idempotencyKey: 'iris-pays',
+    });
+    t.match(await stack.waitingRoom.status(fan.queueId, fan.claims), { status: 'ACTIVE' }, 'paid, token still live');
+    const replay = await pay({ ...fan.headers, 'idempotency-key': 'iris-pays' }, { reservationIds });
+    t.same([replay.statusCode, replay.headers['idempotent-replayed']], [201, 'true']);
+    t.equal(await stack.waitingRoom.status(fan.queueId, fan.claims), null, 'the retry ended the token that paid');
   });
 
   t.test('10 concurrent payments of one reservation: one payment, one debit', async (t) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { checkAll, requireSettings, type Config } from '@concert/config';
 import { docsPlugin, errorHandlerPlugin, frontDoorPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
+import { redisWriteCheck, waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { gatewayTokensOptions, tokensPlugin } from '@concert/tokens';
 import { databasePlugin, findQueueDrawSeed, findQueueSettings } from '@concert/db';
 import { eventStreamsPlugin } from './plugins/event-streams.js';
@@ -91,7 +91,7 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
   await app.register(tokensPlugin, tokens);
   await app.register(healthPlugin, {
     checks: [
-      { name: 'redis', check: () => app.redis.ping() },
+      { name: 'redis', check: redisWriteCheck(app.redis, config.REDIS_PREFIX) },
       // Joins and polls work without it; only admin calls and restoring a lost queue need it.
       { name: 'postgres', check: () => app.sql.query('SELECT 1'), critical: false },
     ],

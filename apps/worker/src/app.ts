@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@concert/config';
 import { errorHandlerPlugin, healthPlugin, metricsPlugin } from '@concert/http';
-import { waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
+import { redisWriteCheck, waitingRoomFastifyPlugin, waitingRoomOptions } from '@concert/queue';
 import { databasePlugin } from '@concert/db';
 import { jobsPlugin } from './plugins/jobs.js';
 import { jobMetricsPlugin } from './plugins/job-metrics.js';
@@ -29,7 +29,7 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
   await app.register(healthPlugin, {
     checks: [
       { name: 'postgres', check: () => app.sql.query('SELECT 1') },
-      { name: 'redis', check: () => app.redis.ping() },
+      { name: 'redis', check: redisWriteCheck(app.redis, config.REDIS_PREFIX) },
       // Redis can be up and still have lost the schedulers, or the ticks can have stopped: then
       // nobody is admitted and no hold is released, so the worker is not ready.
       { name: 'schedulers', check: () => app.jobHealth.schedulers() },

@@ -1,5 +1,7 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
+import { holdSeat } from '@concert/booking-domain';
+import { seedDemoData } from '@concert/db';
 import { hasRedisServer, startPrivateRedis } from '@concert/testing';
 import { queueKeys } from '@concert/queue';
 import { eventually, startWorker, workerContext } from './helper.js';
@@ -62,3 +64,87 @@ t.test(
     t.ok((await app.jobQueue.getJobSchedulers()).length >= 4, 'every scheduler is back');
   },
 );
+
+/**
+ * Deletes, in one step (no run can start in between), what Redis would lose of one scheduler:
+ * its next run (the job and its place in the delayed set or the wait list), and with
+ * `scheduler`, the scheduler itself. Only keys of the test's own prefix.
+ */
+const LOSE_SCHEDULER = `
+local prefix, id, lose_scheduler = ARGV[1], ARGV[2], ARGV[3] == '1'
+local next = redis.call('ZSCORE', prefix .. 'repeat', id)
+if not next then return 0 end
+local jobId = 'repeat:' .. id .. ':' .. next
+redis.call('DEL', prefix .. jobId)
+redis.call('ZREM', prefix .. 'delayed', jobId)
+redis.call('ZREM', prefix .. 'prioritized', jobId)
+redis.call('LREM', prefix .. 'wait', 0, jobId)
+if lose_scheduler then
+  redis.call('ZREM', prefix .. 'repeat', id)
+  redis.call('DEL', prefix .. 'repeat:' .. id)
+end
+return 1`;
+
+/** A worker whose only hold-release run is always a few seconds off, and a hold that lapses at once. */
+async function workerWithLapsingHold(t: Test) {
+  // The release job runs every 2 s, so its next run is waiting (delayed) when the test deletes it.
+  const context = await workerContext(t, { RELEASE_INTERVAL_MS: 2000 });
+  const app = await startWorker(t, context);
+  t.ok(await eventually(async () => (await ready(app)).ok), 'ready');
+  const { concert } = await seedDemoData(context.db);
+  const schedule = await context.db.schedule.findFirstOrThrow({ where: { concertId: concert.id } });
+  const lapsed = async () => {
+    const { reservationId } = await holdSeat({
+      sql: context.sql,
+      userId: `lapsing-${Math.random()}`,
+      concertId: concert.id,
+      scheduleId: schedule.id,
+      seatNo: 1 + Math.floor(Math.random() * 50),
+      holdSeconds: 1,
+      maxHolds: 4,
+    });
+    return async () =>
+      (await context.db.reservation.findUniqueOrThrow({ where: { id: reservationId } })).status === 'EXPIRED';
+  };
+  const lose = (opts: { scheduler: boolean }) =>
+    context.redis.eval(LOSE_SCHEDULER, 0, app.jobQueue.toKey(''), 'release-holds', opts.scheduler ? '1' : '0');
+  return { app, lapsed, lose };
+}
+
+for (const scheduler of [false, true]) {
+  t.test(
+    scheduler
+      ? 'one scheduler lost with its next run: readiness says so, the self-check puts it back, holds are released again'
+      : "one scheduler's next run lost (the scheduler kept): readiness says so, the self-check re-adds it, holds are released again",
+    async (t) => {
+      const { app, lapsed, lose } = await workerWithLapsingHold(t);
+      t.equal(await lose({ scheduler }), 1, 'the release job lost');
+      t.equal((await ready(app)).checks.schedulers, 'down', 'the loss shows in readiness');
+      const released = await lapsed();
+      t.ok(await eventually(async () => (await ready(app)).ok, 8000), 'ready again (repaired by the self-check)');
+      t.ok(await eventually(released, 8000), 'and a lapsed hold is released: the release job runs again');
+    },
+  );
+}
+
+t.test('the BullMQ worker stops under the app: readiness says so, and the self-check starts a new one', async (t) => {
+  const context = await workerContext(t);
+  const app = await startWorker(t, context);
+  t.ok(await eventually(async () => (await ready(app)).ok), 'ready');
+  const stopped = app.jobWorker;
+  await stopped.close();
+  t.equal((await ready(app)).checks.schedulers, 'down', 'a stopped worker shows in readiness');
+  t.ok(await eventually(async () => (await ready(app)).ok, 8000), 'ready again');
+  t.not(app.jobWorker, stopped, 'a new worker replaced the closed one');
+  t.ok(app.jobWorker.isRunning(), 'and it runs');
+
+  // The new worker does the work: a fan waiting in a paused line is admitted once it resumes.
+  const keys = queueKeys(context.config.REDIS_PREFIX, 'after-restart');
+  await context.issuer.configure('after-restart', { paused: true, maxActive: 1 });
+  await context.issuer.join('after-restart', 'ann');
+  await context.issuer.configure('after-restart', { paused: false });
+  t.ok(
+    await eventually(async () => (await context.redis.zscore(keys.active, 'ann')) !== null, 5000),
+    'the next fan is admitted by the tick',
+  );
+});

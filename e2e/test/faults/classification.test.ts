@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig } from '@concert/config';
-import { createPrismaClient, createSqlPool, inTransaction, type Sql } from '@concert/db';
+import { createPrismaClient, createSqlPool, inTransaction, withDatabaseBudget, type Sql } from '@concert/db';
 import { createServer, errorHandlerPlugin, isInfrastructureError } from '@concert/http';
 import { createRedis, type RedisClient } from '@concert/queue';
 import {
@@ -184,6 +184,63 @@ t.test('PostgreSQL failures, through pg and Prisma 7', { skip: privatePostgresUn
         () => false,
       );
     t.ok(back, 'the pool serves again once the server wakes');
+  });
+
+  await t.test("a request's budget bounds its database work together, not each step", async (t) => {
+    const BUDGET_MS = 300;
+    /** Runs `work` as a request with a budget does: its error and how long it took. */
+    const asRequest = (work: () => Promise<unknown>) => failureOf(() => withDatabaseBudget(BUDGET_MS, work));
+    // Within bounds the pool's per-step timeouts would each allow (a 1 s wait for a connection,
+    // 650 ms per statement), well short of their sum.
+    const within = BUDGET_MS + 400;
+
+    // Slow, not hung: four statements of 200 ms, each under the 400 ms statement timeout.
+    const slow = await asRequest(() =>
+      inTransaction(sql, async (tx) => {
+        for (let i = 0; i < 4; i++) await tx.query('SELECT pg_sleep(0.2)');
+      }),
+    );
+    await expectOutage(t, answer, 'statements past the budget', slow.error);
+    t.ok(slow.ms < within, `a slow transaction gave up after ${slow.ms} ms`);
+
+    // Hung, with more requests than connections: some wait for one, then meet the hung server.
+    const pool = production();
+    const prisma = createPrismaClient(database.url, { pool });
+    await prisma.concert.count(); // Prisma's engine started (as in a process that has served)
+    await Promise.all([0, 1, 2].map(() => pool.query('SELECT 1'))); // connections open and idle
+    server.pause();
+    try {
+      const attempts = await Promise.all([
+        ...Array.from({ length: 6 }, () =>
+          asRequest(() =>
+            inTransaction(pool, async (tx) => {
+              await tx.query('SELECT 1');
+              await tx.query('SELECT 2');
+            }),
+          ),
+        ),
+        asRequest(() => pool.query('SELECT 1')),
+        // Awaited inside: a Prisma query starts when it is awaited, not when it is built.
+        asRequest(async () => await prisma.concert.count()),
+      ]);
+      for (const attempt of attempts) await expectOutage(t, answer, 'hung, with a budget', attempt.error);
+      const slowest = Math.max(...attempts.map((attempt) => attempt.ms));
+      t.ok(slowest < within, `every request gave up within its budget (slowest ${slowest} ms)`);
+    } finally {
+      server.resume();
+    }
+    let back = false;
+    for (let i = 0; i < 20 && !back; i++)
+      back = await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+    t.ok(back, 'the pool serves again once the server wakes');
+    t.same(
+      (await asRequest(() => inTransaction(pool, (tx) => tx.query('SELECT 1 AS one')))).error,
+      undefined,
+      'and a request within its budget succeeds',
+    );
   });
 
   await t.test('an immediate shutdown (a crash), the server down, then back', async (t) => {

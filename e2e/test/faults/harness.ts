@@ -14,6 +14,7 @@ import {
   startStack,
   testSystemEnv,
   TEST_ADMIN_KEY,
+  type AppName,
   type PrivatePostgres,
   type PrivateRedis,
   type Stack,
@@ -65,9 +66,12 @@ export type FaultSystem = Awaited<ReturnType<typeof startFaultSystem>>;
 
 /**
  * A private PostgreSQL cluster and redis-server, the demo data (plus seats), and two instances of
- * every app on them. `env` goes over the test settings.
+ * every app on them (or `instances`). `env` goes over the test settings.
  */
-export async function startFaultSystem(t: Test, opts: { appendonly: boolean; env?: Record<string, string> }) {
+export async function startFaultSystem(
+  t: Test,
+  opts: { appendonly: boolean; env?: Record<string, string>; instances?: Partial<Record<AppName, number>> },
+) {
   const [postgres, redis]: [PrivatePostgres, PrivateRedis] = await Promise.all([
     startPrivatePostgres(t),
     startPrivateRedis(t, { appendonly: opts.appendonly }),
@@ -83,6 +87,9 @@ export async function startFaultSystem(t: Test, opts: { appendonly: boolean; env
     ADMIT_INTERVAL_MS: '200',
     RELEASE_INTERVAL_MS: '500',
     HOLD_SECONDS: '3',
+    // A request's database budget (and a statement's limit) below the 1 s default, so that what
+    // a starved 2-core machine adds to answering still fits in the 1.5 s every outage answer gets.
+    DATABASE_STATEMENT_TIMEOUT_MS: '700',
     LOG_LEVEL: 'warn',
     ...opts.env,
   };
@@ -90,7 +97,9 @@ export async function startFaultSystem(t: Test, opts: { appendonly: boolean; env
     env,
     // Each app's database sessions carry its name (pg_stat_activity.application_name).
     appEnv: { gateway: { PGAPPNAME: 'gateway' }, booking: { PGAPPNAME: 'booking' }, worker: { PGAPPNAME: 'worker' } },
-    instances: { gateway: 2, booking: 2, worker: 2 },
+    instances: { gateway: 2, booking: 2, worker: 2, ...opts.instances },
+    // Six processes compiling their sources at once take a minute and more on a busy 2-core machine.
+    readyTimeoutMs: 150_000,
   });
   t.teardown(async () => {
     await stack.stop();

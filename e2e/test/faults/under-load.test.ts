@@ -3,7 +3,7 @@
  * and a private PostgreSQL cluster — never the shared ones — while fans join, poll, hold, charge
  * and pay: 200 payments at once on a freshly started booking; Redis killed (kill -9) and restarted
  * with its append-only file, then restarted empty; PostgreSQL crashed (immediate shutdown) and
- * restarted; booking's backends terminated in the middle of their transactions. One system for all
+ * restarted, then hung (SIGSTOP); booking's backends terminated in the middle of their transactions. One system for all
  * of it: starting six processes is most of this file's time.
  *
  * A booking instance SIGKILLed during a payment burst has a file of its own: booking-crash.test.ts.
@@ -239,6 +239,91 @@ t.test('bad days under load, two instances of every app', { skip }, async (t) =>
     t.ok(paidAt, 'fans pay again');
     t.comment(`RECOVERY postgres-crash: first payment ${paidAt - backAt} ms after PostgreSQL was back`);
   });
+
+  await t.test(
+    'PostgreSQL hung (SIGSTOP): every booking write answers 503 with Retry-After within 1.5 s',
+    async (t) => {
+      const { bookings } = system;
+      // Probe fans with a hold to cancel, one to pay and a payment to refund (both instances serve them).
+      await admin.putQueue(concert.queueId, { maxActive: 100 });
+      const probes = await Promise.all(
+        [0, 1, 2, 3].map(async (i) => {
+          const [gateway, booking] = [gateways[i % 2]!, bookings[i % 2]!];
+          const identity = await identityToken(`hung-probe-${i}`);
+          const join = async () =>
+            (await untilAvailable(() => gateway.joinQueue(concert.queueId, identity))).data.token;
+          const paying = await join();
+          const [toCancel, toPay, paid] = [
+            await holdAnySeat(system, booking, paying),
+            await holdAnySeat(system, booking, paying),
+            await holdAnySeat(system, booking, paying),
+          ];
+          await untilAvailable(() => booking.chargePoints(paying, 3 * 10_000, { idempotencyKey: randomUUID() }));
+          const payment = await untilAvailable(() =>
+            booking.payReservations(paying, { reservationId: paid.reservationId }, { idempotencyKey: randomUUID() }),
+          );
+          // That payment ended the token: the fan joins again for the writes below.
+          return { booking, token: await join(), toCancel, toPay, paymentId: payment.data.paymentId };
+        }),
+      );
+      await admin.putQueue(concert.queueId, { maxActive: 6 });
+      const paidBefore = load.paidCount();
+      const writes = (probe: (typeof probes)[number]) => ({
+        hold: () => probe.booking.holdSeats(probe.token, concert.id, system.scheduleIds[1]!, { seatNo: 1 }),
+        cancel: () => probe.booking.cancelReservation(probe.token, probe.toCancel.reservationId),
+        charge: () => probe.booking.chargePoints(probe.token, 1, { idempotencyKey: randomUUID() }),
+        pay: () =>
+          probe.booking.payReservations(
+            probe.token,
+            { reservationId: probe.toPay.reservationId },
+            { idempotencyKey: randomUUID() },
+          ),
+        refund: () => probe.booking.refundPayment(probe.token, probe.paymentId, { idempotencyKey: randomUUID() }),
+      });
+      /** One write: its route, how long it took, and what came back. */
+      const attempt = async (route: string, call: () => Promise<unknown>) => {
+        const startedAt = Date.now();
+        const error = await call().then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        const ms = Date.now() - startedAt;
+        if (!(error instanceof ApiError)) return { route, ms, status: error ? String(error) : 'succeeded' };
+        return { route, ms, status: `${error.status} ${error.code}`, retryAfter: error.headers.get('retry-after') };
+      };
+
+      const hungAt = Date.now();
+      system.postgres.pause();
+      let results: Awaited<ReturnType<typeof attempt>>[];
+      try {
+        // Every write route of every probe at once, and more charges than both pools have
+        // connections (20 each): some requests wait for a connection, then meet the hung server.
+        results = await Promise.all([
+          ...probes.flatMap((probe) => Object.entries(writes(probe)).map(([route, call]) => attempt(route, call))),
+          ...Array.from({ length: 60 }, (_, i) => attempt('charge', writes(probes[i % probes.length]!).charge)),
+        ]);
+      } finally {
+        system.postgres.resume();
+      }
+      const backAt = Date.now();
+      const slowest = Math.max(...results.map((result) => result.ms));
+      t.comment(`RECOVERY postgres-hung: ${results.length} writes during the hang, slowest answer ${slowest} ms`);
+      t.same(
+        results.filter((result) => result.status !== '503 SERVICE_UNAVAILABLE' || result.retryAfter !== '1'),
+        [],
+        'every write (hold, cancel, charge, pay, refund) answered 503 SERVICE_UNAVAILABLE with Retry-After',
+      );
+      t.same(
+        results.filter((result) => result.ms > ANSWER_WITHIN_MS),
+        [],
+        `each within ${ANSWER_WITHIN_MS} ms (slowest ${slowest} ms)`,
+      );
+      const readyAt = await allReady(stack, 10_000);
+      checkOutage(t, 'from the hang until all ready', hungAt, backAt, readyAt);
+      const paidAt = await paidAgain(paidBefore);
+      t.ok(paidAt, 'fans pay again');
+    },
+  );
 
   await t.test("booking's backends terminated in the middle of their transactions", async (t) => {
     const paidBefore = load.paidCount();

@@ -19,6 +19,7 @@ export { listPayments, getPayment, RECORDS_PAGE_SIZE } from './payments/list-pay
 export {
   applyEffects,
   applyPendingEffects,
+  findPendingTokenEndings,
   type Effect,
   type EffectTargets,
   type SeatCounts,

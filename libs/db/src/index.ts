@@ -1,5 +1,14 @@
 export { createPrismaClient, connectDatabase, type Db } from './client.js';
-export { createSqlPool, inTransaction, rows, namedRows, type Sql, type SqlExecutor, type PoolOptions } from './sql.js';
+export {
+  createSqlPool,
+  inTransaction,
+  rows,
+  namedRows,
+  withDatabaseBudget,
+  type Sql,
+  type SqlExecutor,
+  type PoolOptions,
+} from './sql.js';
 export { ensureDatabase, dropDatabase } from './create-database.js';
 export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, type MigrationFile } from './migrate.js';
 export { seedDemoData, DEMO_CONCERT, DEMO_SEATS_PER_SCHEDULE } from './seed.js';

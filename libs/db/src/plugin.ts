@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import { AsyncResource } from 'node:async_hooks';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createSqlPool, type PoolOptions, type Sql } from './sql.js';
+import { createSqlPool, withDatabaseBudget, type PoolOptions, type Sql } from './sql.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,6 +22,33 @@ async function database(app: FastifyInstance, opts: { databaseUrl: string } & Om
   app.decorate('sql', sql);
   app.addHook('onClose', async () => {
     await sql.end().catch(() => {});
+  });
+  if (opts.statementTimeoutMs) giveRequestsABudget(app, opts.statementTimeoutMs);
+}
+
+/**
+ * Every request gets `budgetMs` for all its database work together (waiting for a connection and
+ * every statement, from its first call to the database): once it is spent, the request answers
+ * 503 instead of adding up per-statement timeouts. The budget rides on the request's async
+ * context until the answer has started; the body is read in the socket's context, so the
+ * request's context is entered again before validation.
+ */
+function giveRequestsABudget(app: FastifyInstance, budgetMs: number) {
+  const contexts = new WeakMap<FastifyRequest, AsyncResource>();
+  app.addHook('onRequest', (request, reply, done) => {
+    withDatabaseBudget(
+      budgetMs,
+      () => {
+        contexts.set(request, new AsyncResource('database-budget'));
+        done();
+      },
+      () => reply.raw.headersSent,
+    );
+  });
+  app.addHook('preValidation', (request, _reply, done) => {
+    const context = contexts.get(request);
+    if (context) context.runInAsyncScope(done);
+    else done();
   });
 }
 

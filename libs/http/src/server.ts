@@ -7,7 +7,7 @@ import closeWithGrace from 'close-with-grace';
 import type { Config } from '@concert/config';
 import { HttpErrors } from './errors.js';
 import { loggingOptions } from './logging.js';
-import { answerRouterError } from './plugins/error-handler.js';
+import { answerRouterError, sendError } from './plugins/error-handler.js';
 
 /** Bodies of this API are a few fields; anything bigger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -73,7 +73,8 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
     // rather than silently dropped (which also keeps `oneOf` bodies exact).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     clientErrorHandler,
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has neither `code` nor Retry-After: createServer answers it.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     pluginTimeout: 30_000,
   };
@@ -82,8 +83,17 @@ function serverOptions(config: Config, serviceName: string): FastifyServerOption
 /** A Fastify instance with the shared options and the TypeBox type provider. */
 export function createServer(config: Config, serviceName: string, overrides: FastifyServerOptions = {}) {
   const app = Fastify({ ...serverOptions(config, serviceName), ...overrides }).withTypeProvider<TypeBoxTypeProvider>();
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // First of all hooks: a request that arrives while the process stops (on a connection that was
+  // busy when closing began) touches nothing and is told to go elsewhere, and the connection closes.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (!closing) return;
+    const refused = new HttpErrors.SERVICE_UNAVAILABLE();
+    return sendError(reply.header('connection', 'close'), 503, refused.code, refused.message);
   });
   // Nothing a cache should keep unless a route says so: answers carry tokens and personal state.
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import type { InjectOptions } from 'fastify';
 import { Type } from 'typebox';
@@ -96,4 +97,53 @@ t.test('a queue token in the query (event streams) never reaches the logs', asyn
   t.equal(logged.url, '/queues/q/tokens/me/events?access_token=[Redacted]&x=1');
   t.equal(serializeRequest({ method: 'GET', url: '/queues/q?x=1' }).url, '/queues/q?x=1');
   t.equal(redactUrl('/e?x=1&access_token=a.b.c'), '/e?x=1&access_token=[Redacted]', 'the one-line request log too');
+});
+
+t.test('a request arriving while the server closes: 503 SERVICE_UNAVAILABLE in the contract shape', async (t) => {
+  const app = createServer(loadConfig({ LOG_LEVEL: 'silent' }), 'test', { logger: false });
+  await app.register(errorHandlerPlugin);
+  let finishSlow!: () => void;
+  let slowStarted!: () => void;
+  const started = new Promise<void>((resolve) => (slowStarted = resolve));
+  app.get('/slow', async () => {
+    slowStarted();
+    await new Promise<void>((resolve) => (finishSlow = resolve));
+    return { done: true };
+  });
+  let closingBegan!: () => void;
+  const closingBegins = new Promise<void>((resolve) => (closingBegan = resolve));
+  app.addHook('preClose', async () => closingBegan());
+  const address = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+
+  // One keep-alive connection, busy with a slow request when closing begins (so it stays open),
+  // then a second request on it: what a client of a stopping instance meets.
+  const socket = connect(Number(address.port), '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk.toString()));
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write('GET /slow HTTP/1.1\r\nHost: test\r\n\r\n');
+  await started;
+  const closed = app.close();
+  await closingBegins;
+  socket.write('GET /slow HTTP/1.1\r\nHost: test\r\n\r\n');
+  // Let the second request reach the server before the first one finishes.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  finishSlow();
+  await ended;
+  await closed;
+
+  const [first, second] = received.split(/(?=HTTP\/1\.1 )/);
+  t.match(first, /^HTTP\/1\.1 200 /, 'the request in flight finishes');
+  const [head, body] = second!.split('\r\n\r\n');
+  t.match(head, /^HTTP\/1\.1 503 /, 'the one arriving while closing is refused');
+  t.match(head, /\r\nretry-after: 1\r\n/i, 'with Retry-After');
+  t.match(head, /\r\nconnection: close\r\n/i, 'and the connection closed');
+  t.match(head, /\r\ncontent-type: application\/json/i);
+  t.same(JSON.parse(body!), {
+    statusCode: 503,
+    code: 'SERVICE_UNAVAILABLE',
+    error: 'Service Unavailable',
+    message: 'Service unavailable, try again shortly',
+  });
 });

@@ -19,7 +19,13 @@ export { newDrawSeed, drawCommitment, drawKey, drawOrder } from './draw.js';
 export { createPresenceRecorder, type PresenceRecorder } from './presence.js';
 export { createPlacementHub, type PlacementHub, type PlacementSource } from './placement-hub.js';
 export { createPlacementReader, type PlacementReader } from './line-snapshot.js';
-export { createRedis, duplicateRedis, type RedisClient, type RedisConnectionOptions } from './redis.js';
+export {
+  createRedis,
+  duplicateRedis,
+  redisWriteCheck,
+  type RedisClient,
+  type RedisConnectionOptions,
+} from './redis.js';
 export { QueueErrors, type QueueErrorCode } from './errors.js';
 export { issueQueueToken } from './issue-token.js';
 export {

@@ -17,6 +17,7 @@ import {
 import { emptyBodyAsObject, errorResponses, HttpErrors, respond } from '@concert/http';
 import {
   BookingErrors,
+  findPendingTokenEndings,
   getPayment,
   listPayments,
   payReservations,
@@ -45,16 +46,17 @@ export default async function paymentRoutes(fastify: FastifyInstance, opts: { co
   );
 
   /**
-   * A replayed payment makes sure the paying token has ended too (its first request may have
-   * committed and died before ending it): ending a token that is no longer live changes nothing.
+   * A replayed payment makes sure the token that paid has ended too (its first request may have
+   * committed and died before ending it): the one recorded with the payment, not the one the
+   * retry carries, which may be a new place the fan joined for since. Ending a token that is no
+   * longer live changes nothing; whatever fails here the worker applies from the outbox.
    */
   const endPayingToken = async (request: FastifyRequest) => {
-    const claims = request.fan.queueToken;
-    if (!claims) return;
     try {
-      await app.waitingRoom.remove(claims.queueId, claims);
+      const pending = await findPendingTokenEndings({ sql: app.sql, userId: request.fan.userId });
+      await app.applyEffects(pending, request.log);
     } catch (err) {
-      request.log.warn({ err: { message: (err as Error).message } }, 'replayed payment: token not ended');
+      request.log.warn({ err: { message: (err as Error).message } }, 'replayed payment: token left to the worker');
     }
   };
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { MetricsTime, Queue, Worker } from 'bullmq';
+import { MetricsTime, Queue, Worker, type Job } from 'bullmq';
 import { createRedis, redisConnectionOf } from '@concert/queue';
 import type { Config } from '@concert/config';
 import { JOBS, type JobContext } from '../jobs/index.js';
@@ -25,6 +25,8 @@ export const tickStaleAfterMs = (config: Config) => Math.max(5 * config.ADMIT_IN
 const SELF_CHECK_MS = 2000;
 /** How long start-up waits for the schedulers before serving anyway (the self-check keeps trying). */
 const START_WAIT_MS = 3000;
+/** States of a job that has not run yet (or is running now). */
+const PENDING_STATES = new Set(['delayed', 'waiting', 'prioritized', 'waiting-children', 'active']);
 
 /**
  * The recurring jobs, as BullMQ Job Schedulers. Every worker instance upserts the same
@@ -58,39 +60,64 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   const tickKey = lastTickKey(config);
   const staleAfterMs = tickStaleAfterMs(config);
 
-  const worker = new Worker(
-    JOB_QUEUE_NAME,
-    async (job) => {
-      const definition = definitions.get(job.name);
-      if (!definition) throw new Error(`unknown job ${job.name}`);
-      const stopTimer = context.metrics.jobDuration.startTimer({ job_name: job.name });
-      try {
-        const result = await definition.handle(context);
-        stopTimer({ outcome: 'ok' });
-        if (definition === admitQueues) {
-          await app.redis
-            .set(tickKey, String(Date.now()), 'PX', staleAfterMs)
-            .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'could not mark the tick'));
-        }
-        app.log.debug({ job: job.name, ...result }, 'job done');
-        return result;
-      } catch (error) {
-        stopTimer({ outcome: 'error' });
-        throw error;
+  const processJob = async (job: Job) => {
+    const definition = definitions.get(job.name);
+    if (!definition) throw new Error(`unknown job ${job.name}`);
+    const stopTimer = context.metrics.jobDuration.startTimer({ job_name: job.name });
+    try {
+      const result = await definition.handle(context);
+      stopTimer({ outcome: 'ok' });
+      if (definition === admitQueues) {
+        await app.redis
+          .set(tickKey, String(Date.now()), 'PX', staleAfterMs)
+          .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'could not mark the tick'));
       }
-    },
-    // One slot per job kind, so a long hold sweep never delays an admission tick.
-    // `metrics`: BullMQ keeps completed/failed counts per minute (its Prometheus exporter reads them).
-    {
+      app.log.debug({ job: job.name, ...result }, 'job done');
+      return result;
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      throw error;
+    }
+  };
+  /** A BullMQ worker for the jobs (a new one replaces one that was closed under us). */
+  const createWorker = () => {
+    const created = new Worker(JOB_QUEUE_NAME, processJob, {
       connection,
       prefix,
+      // One slot per job kind, so a long hold sweep never delays an admission tick.
       concurrency: JOBS.length,
       autorun: false,
+      // BullMQ keeps completed/failed counts per minute (its Prometheus exporter reads them).
       metrics: { maxDataPoints: MetricsTime.ONE_HOUR * 24 },
-    },
-  );
-  worker.on('failed', (job, err) => app.log.error({ err, job: job?.name }, 'job failed; the next run redoes its work'));
-  worker.on('error', (err) => app.log.error({ err }, 'worker error'));
+    });
+    created.on('failed', (job, err) =>
+      app.log.error({ err, job: job?.name }, 'job failed; the next run redoes its work'),
+    );
+    created.on('error', (err) => app.log.error({ err }, 'worker error'));
+    return created;
+  };
+  let worker = createWorker();
+  /**
+   * Runs the worker's loop. It should only end when the app closes; should it end or fail anyway,
+   * that is logged (never an unhandled rejection, which would end the process) and the
+   * self-check starts it again.
+   */
+  const runWorker = () => {
+    const running = worker;
+    running.run().then(
+      () => {
+        if (started && !running.closing) app.log.error('the job worker stopped; the self-check restarts it');
+      },
+      (err: Error) => app.log.error({ err }, 'the job worker failed; the self-check restarts it'),
+    );
+  };
+  /** Starts the worker again if its loop is not running (a closed worker is replaced by a new one). */
+  const restartWorkerIfStopped = () => {
+    if (!started || worker.isRunning()) return;
+    if (worker.closing) worker = createWorker();
+    app.log.warn('job worker not running: starting it again');
+    runWorker();
+  };
 
   /** Upserts every scheduler: idempotent (an existing one keeps its next run), safe from any instance. */
   const upsertSchedulers = async () => {
@@ -114,11 +141,24 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
     return repairing;
   };
 
-  /** Names of the schedulers Redis does not have. Fails fast (no waiting for a reconnect). */
-  const missingSchedulers = async () => {
+  /**
+   * Whether a scheduler will run again: it exists and its next run (the job BullMQ adds for it
+   * each time a run starts) is still waiting. Redis can lose that job alone (the last second of
+   * writes lost from the append-only file), and then the scheduler never fires again.
+   */
+  const hasNextRun = async (id: string) => {
+    const scheduler = await queue.getJobScheduler(id);
+    if (!scheduler?.next) return false;
+    // BullMQ names a scheduler's next run `repeat:<scheduler id>:<its time>`.
+    if (PENDING_STATES.has(await queue.getJobState(`repeat:${id}:${scheduler.next}`))) return true;
+    // That run may have started, and the scheduler moved on, between the two reads.
+    return (await queue.getJobScheduler(id))?.next !== scheduler.next;
+  };
+  /** Names of the schedulers that will not run again by themselves. Fails fast (no waiting for a reconnect). */
+  const stalledSchedulers = async () => {
     if (connection.status !== 'ready') throw new Error(`job connection is ${connection.status}`);
-    const found = await Promise.all(JOBS.map((job) => queue.getJobScheduler(job.name)));
-    return JOBS.filter((_, i) => !found[i]).map((job) => job.name);
+    const running = await Promise.all(JOBS.map((job) => hasNextRun(job.name)));
+    return JOBS.filter((_, i) => !running[i]).map((job) => job.name);
   };
   const tickIsFresh = async () => (await app.redis.exists(tickKey)) === 1;
 
@@ -130,11 +170,11 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   });
 
   app.decorate('jobHealth', {
-    /** Throws unless every scheduler exists and this instance's worker is running and connected. */
+    /** Throws unless every scheduler will run again and this instance's worker is running and connected. */
     async schedulers() {
       if (!worker.isRunning()) throw new Error('the job worker is not running');
-      const missing = await missingSchedulers();
-      if (missing.length) throw new Error(`job schedulers missing: ${missing.join(', ')}`);
+      const stalled = await stalledSchedulers();
+      if (stalled.length) throw new Error(`job schedulers stalled: ${stalled.join(', ')}`);
     },
     /** Throws unless some instance completed a tick within the last few periods. */
     async ticks() {
@@ -143,6 +183,7 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
   });
 
   app.decorate('jobQueue', queue);
+  app.decorate('jobWorker', { getter: () => worker });
 
   app.addHook('onReady', async () => {
     started = true;
@@ -155,12 +196,13 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
       }),
     ]);
     clearTimeout(timer);
-    void worker.run();
+    runWorker();
     selfCheck = setInterval(() => {
+      restartWorkerIfStopped();
       void (async () => {
-        const missing = await missingSchedulers();
-        if (missing.length) return reassert(`schedulers missing: ${missing.join(', ')}`);
-        // Schedulers present but nothing ticks (their next runs were lost): upserting re-adds them.
+        // Upserting a scheduler puts back whatever it lacks: itself, or its next run.
+        const stalled = await stalledSchedulers();
+        if (stalled.length) return reassert(`schedulers stalled: ${stalled.join(', ')}`);
         if (!(await tickIsFresh())) return reassert('ticks stopped');
       })().catch(() => {
         // Redis unreachable: the reconnect asserts them.
@@ -182,6 +224,8 @@ async function jobs(app: FastifyInstance, opts: { config: Config }) {
 declare module 'fastify' {
   interface FastifyInstance {
     jobQueue: Queue;
+    /** This instance's BullMQ worker (the current one: the self-check replaces one that was closed). */
+    jobWorker: Worker;
     /** Readiness checks of the job machinery (see apps/worker/src/app.ts). */
     jobHealth: { schedulers(): Promise<void>; ticks(): Promise<void> };
   }

@@ -95,3 +95,18 @@ export async function applyPendingEffects(opts: {
     return { applied: pending.length, toReconcile: [...toReconcile] };
   });
 }
+
+/**
+ * The effects still in the outbox that end a token of `userId`: those of the user's committed
+ * payments the worker has not applied yet. A replayed payment applies them, so it ends the
+ * token that paid (recorded with the payment), never the token the retry carries: the fan may
+ * have joined again since. Once the worker has applied an effect, that token has ended.
+ */
+export async function findPendingTokenEndings(opts: { sql: Sql; userId: string }): Promise<Effect[]> {
+  const [row] = await rows<{ effects: unknown }>(
+    opts.sql,
+    `SELECT ${EFFECTS_JSON} AS effects FROM outbox_effect fx WHERE fx.payload -> 'endToken' ->> 'userId' = $1`,
+    [opts.userId],
+  );
+  return effectsOf(row?.effects);
+}
