@@ -3,7 +3,6 @@ import { queueKeys } from '@concert/queue';
 import { startStack } from '@concert/testing';
 import { createQueueTokenSigner, readPem, signingKeyFrom } from '@concert/tokens';
 import { BENCH_ADMIN_KEY, benchEnvironment } from '../environment.js';
-import { cpuMeter } from '../cpu.js';
 import { load, loop } from '../measure.js';
 import { bearer, log, type BenchSystem, type ScenarioReport } from '../system.js';
 import { createGatewayClient } from '@concert/contract';
