@@ -188,19 +188,26 @@ t.test(`a ${STADIUM.toLocaleString('en')}-seat date: every pick as the rule says
   t.same(mismatches, [], '400 picks in a row, each the block the rule gives');
 });
 
-/** A pick, and how many of the seat table's rows it read (the transaction's own statistics). */
+/**
+ * A pick, and how many of the seat table's rows it read: the backend's own counters before and
+ * after (PostgreSQL 15 keeps a backend's counts of earlier transactions there until it flushes
+ * them, so the counters alone would also count what the connection read before).
+ */
 async function pickCounted(scheduleId: string, quantity: number) {
   const client = await sql.connect();
-  try {
-    await client.query('BEGIN');
-    const [{ pick }] = (await client.query('SELECT booking_pick_block($1, $2, NULL) AS pick', [scheduleId, quantity]))
-      .rows;
-    const [{ read }] = (
+  const seatRowsRead = async () =>
+    (
       await client.query(
         `SELECT (seq_tup_read + coalesce(idx_tup_fetch, 0))::int AS read FROM pg_stat_xact_user_tables WHERE relname = 'seat'`,
       )
-    ).rows;
-    return { pick: pick as number[] | null, read: read as number };
+    ).rows[0].read as number;
+  try {
+    await client.query('BEGIN');
+    const before = await seatRowsRead();
+    const [{ pick }] = (await client.query('SELECT booking_pick_block($1, $2, NULL) AS pick', [scheduleId, quantity]))
+      .rows;
+    const read = (await seatRowsRead()) - before;
+    return { pick: pick as number[] | null, read };
   } finally {
     await client.query('ROLLBACK');
     client.release();

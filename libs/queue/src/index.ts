@@ -13,6 +13,9 @@ export {
   type RemovalReason,
   type Placement,
   type JoinResult,
+  type LinePlacement,
+  type RawLineSnapshot,
+  type QueueView,
 } from './waiting-room.js';
 export type { TokenRef } from '@concert/contract';
 export { newDrawSeed, drawCommitment, drawKey, drawOrder } from './draw.js';
