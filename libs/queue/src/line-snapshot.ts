@@ -158,8 +158,12 @@ export function createPlacementReader(opts: {
   const { waitingRoom, refreshMs } = opts;
   type Watched = {
     snapshot?: LineSnapshot;
+    /** When the request of `snapshot` was sent (Date.now()): it shows every change made before. */
+    snapshotRequestedAt: number;
     timer?: NodeJS.Timeout;
-    refreshing: boolean;
+    /** The refresh under way, and when it was sent. */
+    inflight?: Promise<void>;
+    inflightSentAt: number;
     usedAt: number;
     /** Tokens this process ended since (token id → when): a snapshot read before still shows them. */
     departed: Map<string, number>;
@@ -170,27 +174,42 @@ export function createPlacementReader(opts: {
   let closed = false;
   const counts = { snapshots: 0, fromSnapshot: 0, exactRank: 0, fromRedis: 0 };
 
-  async function refresh(queueId: string, watched: Watched) {
-    if (watched.refreshing || closed) return;
+  /** Reads the queue's snapshot again (one read at a time: a caller during one gets that one). */
+  function refresh(queueId: string, watched: Watched): Promise<void> {
+    if (closed) return Promise.resolve();
+    if (watched.inflight) return watched.inflight;
     if (Date.now() - watched.usedAt > IDLE_MS) {
       clearInterval(watched.timer);
       queues.delete(queueId);
-      return;
+      return Promise.resolve();
     }
-    watched.refreshing = true;
     const started = Date.now();
-    try {
-      const raw = await waitingRoom.lineSnapshot(queueId);
-      watched.snapshot = raw ? prepare(raw, watched.snapshot, Date.now() - started) : undefined;
-      counts.snapshots++;
-      for (const [tokenId, at] of watched.departed) if (at < started) watched.departed.delete(tokenId);
-    } catch (error) {
-      // No snapshot is better than an old one: every poll asks Redis (and gets its 503) meanwhile.
-      watched.snapshot = undefined;
-      opts.onError?.(error as Error);
-    } finally {
-      watched.refreshing = false;
-    }
+    watched.inflightSentAt = started;
+    watched.inflight = (async () => {
+      try {
+        const raw = await waitingRoom.lineSnapshot(queueId);
+        watched.snapshot = raw ? prepare(raw, watched.snapshot, Date.now() - started) : undefined;
+        watched.snapshotRequestedAt = started;
+        counts.snapshots++;
+        for (const [tokenId, at] of watched.departed) if (at < started) watched.departed.delete(tokenId);
+      } catch (error) {
+        // No snapshot is better than an old one: every poll asks Redis (and gets its 503) meanwhile.
+        watched.snapshot = undefined;
+        opts.onError?.(error as Error);
+      } finally {
+        watched.inflight = undefined;
+      }
+    })();
+    return watched.inflight;
+  }
+
+  /** Waits for a snapshot of the queue read after `since` (when the caller learnt of a change). */
+  async function freshSince(queueId: string, since: number) {
+    const watched = queues.get(queueId);
+    if (!watched || watched.snapshotRequestedAt >= since) return;
+    if (watched.inflight && watched.inflightSentAt >= since) return watched.inflight;
+    if (watched.inflight) await watched.inflight;
+    if (watched.snapshotRequestedAt < since) await refresh(queueId, watched);
   }
 
   /** The queue's snapshot if it is fresh; starts keeping one for it otherwise. */
@@ -199,7 +218,7 @@ export function createPlacementReader(opts: {
     let watched = queues.get(queueId);
     const now = Date.now();
     if (!watched) {
-      watched = { refreshing: false, usedAt: now, departed: new Map() };
+      watched = { usedAt: now, departed: new Map(), snapshotRequestedAt: -Infinity, inflightSentAt: -Infinity };
       queues.set(queueId, watched);
       const entry = watched;
       entry.timer = setInterval(() => void refresh(queueId, entry), refreshMs);
@@ -247,7 +266,12 @@ export function createPlacementReader(opts: {
     }
   }
 
-  async function placements(queueId: string, refs: TokenRef[]): Promise<(Placement | null)[]> {
+  async function placements(
+    queueId: string,
+    refs: TokenRef[],
+    opts: { changedAt?: number } = {},
+  ): Promise<(Placement | null)[]> {
+    if (opts.changedAt !== undefined) await freshSince(queueId, opts.changedAt);
     const snapshot = snapshotOf(queueId);
     const departed = queues.get(queueId)?.departed;
     const results: (Placement | null)[] = new Array(refs.length);
@@ -303,7 +327,10 @@ export function createPlacementReader(opts: {
     async placement(queueId: string, ref: TokenRef): Promise<Placement | null> {
       return (await placements(queueId, [ref]))[0]!;
     },
-    /** `placement` for many tokens of one queue (the event streams of this instance). */
+    /**
+     * `placement` for many tokens of one queue (the event streams of this instance). With
+     * `changedAt` (when the caller heard the line changed), from a snapshot read after it.
+     */
     placements,
     /**
      * Tells the reader this process just ended the token (a leave, a revoke): until a snapshot

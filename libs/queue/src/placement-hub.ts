@@ -7,7 +7,11 @@ import type { Placement } from './waiting-room.js';
  * per 500 tokens), or anything answering the same question (a per-instance snapshot, say). A
  * `null` ends that watcher's stream, so a source must only say `null` for tokens truly gone.
  */
-export type PlacementSource = (queueId: string, refs: TokenRef[]) => Promise<(Placement | null)[]>;
+export type PlacementSource = (
+  queueId: string,
+  refs: TokenRef[],
+  opts: { changedAt?: number },
+) => Promise<(Placement | null)[]>;
 
 type Watcher = {
   queueId: string;
@@ -28,6 +32,8 @@ type WatchedQueue = {
   running: boolean;
   /** Another refresh is wanted once the running one is over. */
   again: boolean;
+  /** When the last message (a change) came: a refresh must read placements as of after it. */
+  changedAt: number;
   lastRunAt: number;
   createdAt: number;
 };
@@ -62,10 +68,17 @@ export function createPlacementHub(opts: {
   const subscriber = opts.subscriber;
   subscriber.on('message', (channel: string) => {
     const queue = byChannel.get(channel);
-    if (queue) schedule(queue);
+    if (!queue) return;
+    queue.changedAt = Date.now();
+    schedule(queue);
   });
   // After a reconnect (ioredis subscribes again by itself) messages may have been missed.
-  subscriber.on('ready', () => queues.forEach(schedule));
+  subscriber.on('ready', () =>
+    queues.forEach((queue) => {
+      queue.changedAt = Date.now();
+      schedule(queue);
+    }),
+  );
 
   function schedule(queue: WatchedQueue) {
     if (closed || queue.timer) return;
@@ -87,6 +100,7 @@ export function createPlacementHub(opts: {
       const placements = await opts.placements(
         queue.queueId,
         watchers.map((watcher) => watcher.ref),
+        { changedAt: queue.changedAt },
       );
       const now = Date.now();
       watchers.forEach((watcher, i) => {
@@ -162,6 +176,7 @@ export function createPlacementHub(opts: {
           timer: undefined,
           running: false,
           again: false,
+          changedAt: Date.now(),
           lastRunAt: 0,
           createdAt: Date.now(),
         };
@@ -171,7 +186,9 @@ export function createPlacementHub(opts: {
         // periodic re-read: read once more as soon as it is in place.
         const subscribed = queue;
         subscriber.subscribe(queue.channel).then(() => {
-          if (queues.get(queueId) === subscribed) schedule(subscribed);
+          if (queues.get(queueId) !== subscribed) return;
+          subscribed.changedAt = Date.now();
+          schedule(subscribed);
         }, fail);
       }
       const watcher: Watcher = {

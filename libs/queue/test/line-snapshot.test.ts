@@ -213,3 +213,20 @@ t.test('without a fresh snapshot every placement asks Redis', async (t) => {
   await flaky.placement('off', refs[1400]!);
   t.equal(flaky.counts().fromSnapshot, 1, 'a failed refresh drops the snapshot: Redis answers (or fails fast)');
 });
+
+t.test('told of a change, the reader answers from a snapshot read after it (event streams)', async (t) => {
+  const { waitingRoom: room } = await roomContext(t);
+  await room.configure('pushed', queueSettings({ maxActive: 1, paused: true }));
+  const refs = await joinMany(room, 'pushed', 3000);
+  const reader = createPlacementReader({ waitingRoom: room, refreshMs: 60_000 }); // no refresh of its own meanwhile
+  t.teardown(() => reader.close());
+  await reader.placement('pushed', refs[0]!);
+  while (reader.counts().snapshots === 0) await sleep(5);
+  t.match(await reader.placement('pushed', refs[2500]!), { position: 2501 });
+
+  await Promise.all(refs.slice(0, 500).map((ref) => room.remove('pushed', ref))); // the head moves on
+  t.match(await reader.placement('pushed', refs[2500]!), { position: 2501 }, 'a plain read may be a snapshot old');
+  const [after] = await reader.placements('pushed', [refs[2500]!], { changedAt: Date.now() });
+  t.match(after, { position: 2001 }, 'after a change it is told of, the new position');
+  t.equal(reader.counts().snapshots, 2, 'by reading the snapshot once more');
+});

@@ -76,7 +76,7 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
   const hub = createPlacementHub({
     subscriber,
     channelOf: (queueId) => app.waitingRoom.channelOf(queueId),
-    placements: (queueId, refs) => app.placements.placements(queueId, refs),
+    placements: (queueId, refs, change) => app.placements.placements(queueId, refs, change),
     onError: warn('placements of event streams not refreshed'),
   });
   presence.addSource(() => hub.watched());
