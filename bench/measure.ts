@@ -9,6 +9,8 @@ export type Figures = {
   non2xx: number;
   total: number;
   seconds: number;
+  /** Answers by status code (autocannon's count). */
+  statusCodes?: Record<string, number>;
 };
 
 type Request = { method?: string; path: string; headers?: Record<string, string>; body?: string };
@@ -69,6 +71,9 @@ export async function load(opts: {
     non2xx: result.non2xx,
     total,
     seconds,
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, (stats as { count: number }).count]),
+    ),
   };
 }
 

@@ -146,7 +146,11 @@ const figures = await load({
   ...(chosen.amount ? { amount: chosen.amount } : { durationSeconds: 8 }),
   next: chosen.next as Parameters<typeof load>[0]['next'],
 });
-console.log(`${scenario}: ${figures.rps.toFixed(0)} req/s, p50 ${figures.p50} ms, p99 ${figures.p99} ms`);
+console.log(
+  `${scenario}: ${figures.rps.toFixed(0)} req/s, p50 ${figures.p50} ms, p99 ${figures.p99} ms, ` +
+    `answers by status ${JSON.stringify(figures.statusCodes)}`,
+);
+if (process.env.PROFILE_LOGS) for (const a of stack.apps) console.log(`--- ${a.name}\n${a.output.join('').slice(-3000)}`);
 await stack.stop();
 // The shared Redis keeps nothing of this run.
 const redis = new Redis(base.REDIS_URL);

@@ -72,6 +72,8 @@ async function gateway(app: FastifyInstance, { config }: GatewayOptions) {
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    // Joins and polls never touch PostgreSQL: no per-request budget (and its async hooks) for them.
+    requestBudget: false,
   });
   await app.register(
     waitingRoomFastifyPlugin,

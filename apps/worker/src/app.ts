@@ -23,6 +23,8 @@ async function worker(app: FastifyInstance, { config }: WorkerOptions) {
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    // Its HTTP routes are probes and the jobs board; its jobs' statements are bounded one by one.
+    requestBudget: false,
   });
   await app.register(waitingRoomFastifyPlugin, waitingRoomOptions(config));
   await app.register(jobsPlugin, { config });
