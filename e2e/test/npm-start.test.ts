@@ -73,7 +73,13 @@ t.test(
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     t.teardown(() => {
-      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+      // A child ended by a signal has exitCode null and signalCode set; its group may be gone.
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
     });
 
     const urls = [gatewayPort, bookingPort, workerPort, webPort].map((port) => `http://127.0.0.1:${port}`);
