@@ -5,6 +5,7 @@ import { createQueueTokenSigner, readPem, signingKeyFrom } from '@concert/tokens
 import { BENCH_ADMIN_KEY, benchEnvironment } from '../environment.js';
 import { load, loop } from '../measure.js';
 import { bearer, log, type BenchSystem, type ScenarioReport } from '../system.js';
+import { cpuMeter } from '../cpu.js';
 import { createGatewayClient } from '@concert/contract';
 
 const FANS = 1_000_000;
@@ -15,6 +16,34 @@ const ERROR_SAMPLE = 2000;
 
 const usedMemory = async (system: BenchSystem) =>
   Number(/used_memory:(\d+)/.exec(await system.redis.info('memory'))![1]);
+/** Redis' own account of its commands (`INFO commandstats`): calls and CPU µs per command. */
+async function commandStats(system: BenchSystem) {
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const [, name, calls, usec] of (await system.redis.info('commandstats')).matchAll(
+    /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g,
+  ))
+    stats.set(name!, { calls: Number(calls), usec: Number(usec) });
+  return stats;
+}
+/** What ran between two commandStats, the costliest first (µs of Redis CPU, calls). */
+function commandsBetween(before: Map<string, { calls: number; usec: number }>, after: typeof before) {
+  return [...after]
+    .map(([name, { calls, usec }]) => ({
+      name,
+      calls: calls - (before.get(name)?.calls ?? 0),
+      usec: usec - (before.get(name)?.usec ?? 0),
+    }))
+    .filter((command) => command.calls > 0)
+    .sort((a, b) => b.usec - a.usec);
+}
+/** The gateway's own count of how it answered placements (`waiting_room_placements_total`). */
+async function placementSources(gatewayUrl: string) {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const sources: Record<string, number> = {};
+  for (const [, source, value] of text.matchAll(/^waiting_room_placements_total\{[^}]*source="(\w+)"[^}]*\} (\d+)/gm))
+    sources[source!] = Number(value);
+  return sources;
+}
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
@@ -102,8 +131,21 @@ export async function millionScenarios(system: BenchSystem): Promise<ScenarioRep
       system.measure(name, [gatewayPid(stack)], () =>
         load({ url: stack.gateways[0]!, connections: system.connections, durationSeconds: POLL_SECONDS, next: pollOf }),
       );
+    // What Redis spends with nobody polling (the worker moving the line, the gateways' snapshot
+    // reads), so the polls' own share can be told apart from it.
+    const idleMeter = cpuMeter([]);
+    await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+    const idleRedisMicrosPerSecond = idleMeter(1).redis / POLL_SECONDS;
     const viaRedis = await measure(`poll of a million-fan line, every poll asks Redis`, direct);
+    const [statsBefore, sourcesBefore] = [await commandStats(system), await placementSources(snapshots.gateways[0]!)];
     const viaSnapshot = await measure(`poll of a million-fan line, line snapshots`, snapshots);
+    const commands = commandsBetween(statsBefore, await commandStats(system));
+    const sourcesAfter = await placementSources(snapshots.gateways[0]!);
+    const sources = Object.fromEntries(
+      Object.entries(sourcesAfter).map(([source, value]) => [source, value - (sourcesBefore[source] ?? 0)]),
+    );
+    const answered = Object.values(sources).reduce((sum, value) => sum + value, 0);
+    const share = (source: string) => `${(((sources[source] ?? 0) * 100) / Math.max(answered, 1)).toFixed(1)} %`;
 
     // Position error: a poll, then ZRANK at once, for fans spread along the line.
     const client = createGatewayClient(snapshots.gateways[0]!);
@@ -132,15 +174,20 @@ export async function millionScenarios(system: BenchSystem): Promise<ScenarioRep
     });
 
     const perPoll = (result: typeof viaRedis) => result.cpuMicrosPerRequest!;
-    const redisPerPoll = Math.max(perPoll(viaSnapshot).redis, 0.01);
+    const marginal = (result: typeof viaRedis) =>
+      Math.max(perPoll(result).redis - (idleRedisMicrosPerSecond * result.seconds) / result.total, 0);
+    const redisPerPoll = Math.max(marginal(viaSnapshot), 0.01);
     const shard = (cadenceSeconds: number) => (cadenceSeconds * 1e6) / redisPerPoll;
     const raw = {
       fans,
       joinsPerSecond: joins.rps,
       bytesPerFan,
       pollers,
-      viaRedis: { rps: viaRedis.rps, cpu: perPoll(viaRedis) },
-      viaSnapshot: { rps: viaSnapshot.rps, cpu: perPoll(viaSnapshot) },
+      idleRedisMicrosPerSecond,
+      viaRedis: { rps: viaRedis.rps, cpu: perPoll(viaRedis), marginalRedis: marginal(viaRedis) },
+      viaSnapshot: { rps: viaSnapshot.rps, cpu: perPoll(viaSnapshot), marginalRedis: marginal(viaSnapshot) },
+      redisCommandsWhileSnapshotPolls: commands.slice(0, 12),
+      placementSources: sources,
       positionError: {
         sampled: errors.length,
         median: quantile(errors, 0.5),
@@ -156,13 +203,26 @@ export async function millionScenarios(system: BenchSystem): Promise<ScenarioRep
         `asking Redis ${viaRedis.rps.toFixed(0)}/s, Redis ${perPoll(viaRedis).redis} µs and gateway ` +
         `${perPoll(viaRedis).app} µs CPU per poll; from line snapshots ${viaSnapshot.rps.toFixed(0)}/s, Redis ` +
         `${perPoll(viaSnapshot).redis} µs and gateway ${perPoll(viaSnapshot).app} µs per poll (presence batching included)`,
+      `Redis with nobody polling (the worker moving the line, snapshot reads): ${(idleRedisMicrosPerSecond / 1000).toFixed(1)} ms ` +
+        `of CPU a second; over that, a poll costs Redis ${marginal(viaRedis).toFixed(1)} µs when it asks Redis and ` +
+        `${marginal(viaSnapshot).toFixed(1)} µs from line snapshots`,
+      `How the snapshot gateway answered: ${share('snapshot')} from its snapshot, ${share('exact_rank')} by an exact ` +
+        `rank near the front, ${share('redis')} by a status read (admitted, expired, or no snapshot yet)`,
+      `Redis commands while the snapshot gateway was polled (calls, µs of Redis CPU): ` +
+        commands
+          .slice(0, 8)
+          .map(
+            (command) =>
+              `${command.name} ${command.calls} × ${(command.usec / Math.max(command.calls, 1)).toFixed(1)} µs`,
+          )
+          .join(', '),
       `Position error against ZRANK (${errors.length} fans along the line, polled then ranked at once): median ` +
         `${(raw.positionError.median * 100).toFixed(3)} %, p99 ${(raw.positionError.p99 * 100).toFixed(3)} %, max ` +
         `${(raw.positionError.max * 100).toFixed(3)} %; near the front ${frontInexact} of ${frontChecked} off`,
-      `One Redis shard (one core), at ${redisPerPoll} µs of Redis CPU per poll: ` +
+      `One Redis shard (one core), at ${redisPerPoll.toFixed(1)} µs of Redis CPU per poll (over the idle line): ` +
         `${(shard(5) / 1e6).toFixed(1)} million fans polling every 5 s, ${(shard(30) / 1e6).toFixed(1)} million every 30 s`,
     );
-    for (const note of notes.slice(-3)) log(note);
+    for (const note of notes.slice(-6)) log(note);
     return {
       rows: [
         {

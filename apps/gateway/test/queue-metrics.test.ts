@@ -71,3 +71,57 @@ t.test('open event streams are counted while they are open, on any gateway insta
   streams[1]!.controller.abort();
   t.equal(await gaugeBecomes(app, 'waiting_room_event_streams', 0), 0);
 });
+
+t.test(
+  'placements are counted by where they came from: Redis before a snapshot, then an exact rank at the front',
+  async (t) => {
+    const context = await setupTestContext(t, { database: true });
+    const config = { ...context.config, LINE_SNAPSHOT_MS: 100 };
+    const app = createServer(config, 'gateway', { logger: false });
+    await app.register(gateway, { config });
+    await app.ready();
+    t.teardown(() => app.close());
+    const source = async (name: string) => {
+      const metric = app.metrics.getSingleMetric('waiting_room_placements_total') as {
+        get(): Promise<{ values: { value: number; labels: { source?: string } }[] }>;
+      };
+      return (await metric.get()).values.find((v) => v.labels.source === name)?.value ?? 0;
+    };
+    const snapshotReads = () => gaugeValue(app, 'waiting_room_line_snapshot_reads_total');
+
+    await app.inject({
+      method: 'PUT',
+      url: '/admin/queues/placed',
+      headers: { 'x-admin-key': TEST_ADMIN_KEY },
+      payload: { maxActive: 1 },
+    });
+    const [, waiter] = await Promise.all(
+      ['ann', 'bob'].map(async (userId) => {
+        const joined = await app.inject({
+          method: 'POST',
+          url: '/queues/placed/tokens',
+          headers: { authorization: `Bearer ${await context.identityToken(userId)}` },
+        });
+        return joined.json().token as string;
+      }),
+    );
+    const poll = async () => {
+      const polled = await app.inject({
+        url: '/queues/placed/tokens/me',
+        headers: { authorization: `Bearer ${waiter}` },
+      });
+      return polled.json() as { status: string; position: number };
+    };
+    // ann joined first (active); bob waits first in line.
+    t.match(await poll(), { status: 'WAITING', position: 1 });
+    const before = { redis: await source('redis'), exact: await source('exact_rank') };
+    t.ok(before.redis >= 1, 'the first poll of a queue, with no snapshot yet, asked Redis');
+
+    const deadline = Date.now() + 5000;
+    while ((await snapshotReads()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    t.ok((await snapshotReads()) >= 1, 'a line snapshot was read');
+    t.equal((await poll()).position, 1);
+    t.equal(await source('exact_rank'), before.exact + 1, 'then a fan at the front got an exact rank');
+    t.equal(await source('redis'), before.redis, 'without a status read');
+  },
+);

@@ -340,6 +340,13 @@ export function createPlacementReader(opts: {
       const departed = queues.get(queueId)?.departed;
       if (departed && departed.size < DRAWN_ARRIVALS) departed.set(tokenId, Date.now());
     },
+    /**
+     * The queue's abandonAfterSeconds as of its last snapshot (undefined without one), so that
+     * presence need not be written again for a fan recorded well within it.
+     */
+    abandonAfterSecondsOf(queueId: string): number | undefined {
+      return queues.get(queueId)?.snapshot?.view.abandonAfterSeconds;
+    },
     /** Snapshots read, and how placements were answered: from a snapshot, by an exact rank, by Redis. */
     counts: () => ({ ...counts }),
     /** Queues this process keeps snapshots of. */

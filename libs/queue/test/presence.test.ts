@@ -86,3 +86,52 @@ t.test('abandonment in the lobby: dropped before the draw, its lobby entry skipp
   t.match(await room.status('l', refOf('stays', stays)), { status: 'ACTIVE' });
   t.equal(await redis.hexists(keys('l').users, 'leaves'), 0);
 });
+
+t.test('a fan written recently is not written again within a quarter of the grace; then it is', async (t) => {
+  const { waitingRoom: room } = await roomContext(t);
+  await room.configure('q', queueSettings({ maxActive: 1 }));
+  for (const userId of ['front', 'polls', 'streams']) await room.join('q', userId);
+  const writes: string[][] = [];
+  let graceSeconds: number | undefined = 4; // a quarter: 1 s
+  let failing = false;
+  const recorder = createPresenceRecorder({
+    waitingRoom: {
+      markPresent: async (queueId, userIds) => {
+        if (failing) throw new Error('Redis is down');
+        writes.push([...userIds].sort());
+        return room.markPresent(queueId, userIds);
+      },
+    },
+    flushMs: 60_000, // flushed by hand below
+    abandonAfterSecondsOf: (queueId) => (queueId === 'q' ? graceSeconds : undefined),
+  });
+  t.teardown(() => recorder.close());
+  recorder.addSource(() => [['q', ['streams']]]);
+
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  t.same(writes, [['polls', 'streams']], 'the first sighting of each is written');
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  t.equal(writes.length, 1, 'a poll and an open stream just written are not written again');
+  t.equal(recorder.skippedCount(), 2);
+
+  await sleep(1100);
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  t.same(writes[1], ['polls', 'streams'], 'past a quarter of the grace they are written again');
+
+  await sleep(1100);
+  failing = true;
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  failing = false;
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  t.same(writes[2], ['polls', 'streams'], 'a failed write is not remembered: the next sighting writes');
+
+  graceSeconds = undefined; // no snapshot of the queue (yet): every sighting is written
+  recorder.seen('q', 'polls');
+  await recorder.flush();
+  t.same(writes[3], ['polls', 'streams']);
+});

@@ -62,6 +62,7 @@ async function eventStreams(app: FastifyInstance, opts: { config: Config }) {
   const presence = createPresenceRecorder({
     waitingRoom: app.waitingRoom,
     flushMs: config.PRESENCE_FLUSH_MS,
+    abandonAfterSecondsOf: (queueId) => app.placements.abandonAfterSecondsOf(queueId),
     onError: warn('presence not recorded'),
   });
   // A connection of its own: a subscriber can send nothing else. It waits for Redis to come back

@@ -142,6 +142,28 @@ async function queueMetrics(app: FastifyInstance) {
     labelNames: ['queue', 'outcome'] as const,
     registers,
   });
+  // How this instance answered "where am I" (polls and streams): the share that cost Redis a call.
+  const PLACEMENT_SOURCES = { snapshot: 'fromSnapshot', exact_rank: 'exactRank', redis: 'fromRedis' } as const;
+  new Counter({
+    name: 'waiting_room_placements_total',
+    help: 'Placements answered by source: snapshot (no Redis call), exact_rank (near the front), redis (a status read)',
+    labelNames: ['source'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const counts = app.placements.counts();
+      for (const [source, key] of Object.entries(PLACEMENT_SOURCES)) this.inc({ source }, counts[key]);
+    },
+  });
+  new Counter({
+    name: 'waiting_room_line_snapshot_reads_total',
+    help: 'Line snapshots this instance read from Redis',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(app.placements.counts().snapshots);
+    },
+  });
   const streams = new Gauge({
     name: 'waiting_room_event_streams',
     help: 'Placement event streams open on this instance',
@@ -179,5 +201,5 @@ async function queueMetrics(app: FastifyInstance) {
 
 export const queueMetricsPlugin = fp(queueMetrics, {
   name: 'queue-metrics',
-  dependencies: ['metrics', 'waiting-room', 'database'],
+  dependencies: ['metrics', 'waiting-room', 'database', 'placements'],
 });
