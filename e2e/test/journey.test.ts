@@ -3,7 +3,14 @@ import t from 'tap';
 import { seedDemoData, type Db } from '@concert/db';
 import { queueKeys } from '@concert/queue';
 import { ApiError, createBookingClient, createGatewayClient, type Placement } from '@concert/contract';
-import { invariantViolations, NO_VIOLATIONS, setupTestContext, startStack, TEST_ADMIN_KEY } from '@concert/testing';
+import {
+  invariantViolations,
+  NO_VIOLATIONS,
+  setupTestContext,
+  startStack,
+  TEST_ADMIN_KEY,
+  untilAvailable,
+} from '@concert/testing';
 
 const FANS = 300;
 const MAX_ACTIVE = 50;
@@ -73,7 +80,9 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
       const userId = `fan-${String(i).padStart(3, '0')}`;
       const identity = await context.identityToken(userId);
       await sleep(i * 5);
-      const joined = await gateway.joinQueue(queueId, identity);
+      // Two of every app on a busy machine: a 503 (Retry-After) is retried, as a client does; every
+      // write is retried under the Idempotency-Key it was first sent with.
+      const joined = await untilAvailable(() => gateway.joinQueue(queueId, identity));
       if (joined.status !== 201) throw new Error(`${userId} join: ${joined.status}`);
       const { token } = joined.data;
       arrival.set(userId, Number(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti));
@@ -83,34 +92,44 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
       while (placement.status !== 'ACTIVE' && placement.queueStatus !== 'SOLD_OUT') {
         const eta = placement.etaSeconds ?? 1;
         await sleep(Math.min(1000, Math.max(200, eta * 250)) + Math.random() * 100);
-        placement = (await gateway.pollToken(queueId, token)).data;
+        placement = (await untilAvailable(() => gateway.pollToken(queueId, token))).data;
       }
       if (placement.status !== 'ACTIVE') {
         soldOutSeen++;
-        await gateway.leaveQueue(queueId, token);
+        await untilAvailable(() => gateway.leaveQueue(queueId, token));
         return { userId, outcome: 'sold out' as const, amount: 0 };
       }
 
       // Active: find a free seat on any date, retrying another seat on 409.
       for (let attempt = 0; attempt < 5; attempt++) {
-        const schedules = (await booking.listSchedules(token, concert!.id)).data;
+        const schedules = (await untilAvailable(() => booking.listSchedules(token, concert!.id))).data;
         const open = schedules.filter((s) => s.availableSeats > 0);
         if (!open.length) break;
         const schedule = shuffle(open)[0]!;
-        const seats = (await booking.listSeats(token, concert!.id, schedule.id)).data;
+        const seats = (await untilAvailable(() => booking.listSeats(token, concert!.id, schedule.id))).data;
         for (const seat of shuffle(seats.filter((s) => s.status === 'AVAILABLE')).slice(0, 5)) {
           let held;
           try {
-            held = (await booking.holdSeats(token, concert!.id, schedule.id, { seatNo: seat.seatNo })).data;
+            const holdKey = randomUUID();
+            held = (
+              await untilAvailable(() =>
+                booking.holdSeats(
+                  token,
+                  concert!.id,
+                  schedule.id,
+                  { seatNo: seat.seatNo },
+                  { idempotencyKey: holdKey },
+                ),
+              )
+            ).data;
           } catch (error) {
             if (error instanceof ApiError && error.code === 'SEAT_UNAVAILABLE') continue;
             throw error;
           }
-          await booking.chargePoints(token, 200_000, { idempotencyKey: randomUUID() });
-          const paid = await booking.payReservations(
-            token,
-            { reservationId: held.reservationId },
-            { idempotencyKey: randomUUID() },
+          const [chargeKey, payKey] = [randomUUID(), randomUUID()];
+          await untilAvailable(() => booking.chargePoints(token, 200_000, { idempotencyKey: chargeKey }));
+          const paid = await untilAvailable(() =>
+            booking.payReservations(token, { reservationId: held.reservationId }, { idempotencyKey: payKey }),
           );
           if (paid.status !== 201) throw new Error(`${userId} pay: ${paid.status}`);
           const after = await gateway.pollToken(queueId, token).catch((error: ApiError) => error);
@@ -120,7 +139,7 @@ t.test(`${FANS} fans, maxActive ${MAX_ACTIVE}: the whole journey over HTTP, two 
           return { userId, outcome: 'paid' as const, amount: paid.data.amount };
         }
       }
-      const left = await gateway.leaveQueue(queueId, token);
+      const left = await untilAvailable(() => gateway.leaveQueue(queueId, token));
       if (left.status !== 204) throw new Error(`${userId} leave: ${left.status}`);
       return { userId, outcome: 'sold out' as const, amount: 0 };
     }),

@@ -9,6 +9,8 @@ import { seedDemoData, type Db } from '@concert/db';
 import { ApiError, createBookingClient, createGatewayClient, type BookingClient } from '@concert/contract';
 import {
   createTestDatabase,
+  isUnavailable,
+  untilAvailable,
   startPrivatePostgres,
   startPrivateRedis,
   startStack,
@@ -125,22 +127,7 @@ export async function startFaultSystem(
   };
 }
 
-const isUnavailable = (error: unknown) => error instanceof ApiError && error.status === 503;
-
-/**
- * Calls `call` until it answers something other than 503 (what a client does with Retry-After,
- * here after a shorter wait to keep the test short), or `deadline` passes (then throws the last 503).
- */
-export async function untilAvailable<T>(call: () => Promise<T>, deadline = Date.now() + 15_000): Promise<T> {
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isUnavailable(error) || Date.now() > deadline) throw error;
-      await sleep(200);
-    }
-  }
-}
+export { untilAvailable };
 
 /** Holds a free seat picked at random on the extra dates (another one after a 409), as `token`'s fan. */
 export async function holdAnySeat(system: FaultSystem, booking: BookingClient, token: string) {

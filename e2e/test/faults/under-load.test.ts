@@ -388,9 +388,12 @@ async function coldPayments(t: Test, system: FaultSystem) {
     const ready = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const userId = `cold-${batch * 20 + i}`;
-        const { token } = (await gateways[i % 2]!.joinQueue(concert.queueId, await identityToken(userId))).data;
+        const identity = await identityToken(userId);
+        const { token } = (await untilAvailable(() => gateways[i % 2]!.joinQueue(concert.queueId, identity))).data;
         const { reservationId, price } = await holdAnySeat(system, bookings[1]!, token);
-        await bookings[1]!.chargePoints(token, price, { idempotencyKey: randomUUID() });
+        // Set-up on a busy machine: a request whose database budget ran out is retried, under its key.
+        const chargeKey = randomUUID();
+        await untilAvailable(() => bookings[1]!.chargePoints(token, price, { idempotencyKey: chargeKey }));
         return { token, reservationId };
       }),
     );

@@ -17,3 +17,4 @@ export { startStack, freePort, type AppName, type Stack, type RunningApp, type U
 export { invariantViolations, NO_VIOLATIONS } from './invariants.js';
 export { startPrivateRedis, hasRedisServer, type PrivateRedis } from './private-redis.js';
 export { startPrivatePostgres, privatePostgresUnavailable, type PrivatePostgres } from './private-postgres.js';
+export { untilAvailable, isUnavailable } from './until-available.js';
