@@ -22,6 +22,31 @@ async function gaugeBecomes(app: WithMetrics, name: string, expected: number, ti
   return value;
 }
 
+/** Configures `queueId` with one active place and joins `userIds` in order (the first is admitted). */
+async function openQueueWith(
+  app: { inject: ReturnType<typeof createServer>['inject'] },
+  identityToken: (userId: string) => Promise<string>,
+  queueId: string,
+  userIds: string[],
+) {
+  await app.inject({
+    method: 'PUT',
+    url: `/admin/queues/${queueId}`,
+    headers: { 'x-admin-key': TEST_ADMIN_KEY },
+    payload: { maxActive: 1 },
+  });
+  const tokens: string[] = [];
+  for (const userId of userIds) {
+    const joined = await app.inject({
+      method: 'POST',
+      url: `/queues/${queueId}/tokens`,
+      headers: { authorization: `Bearer ${await identityToken(userId)}` },
+    });
+    tokens.push(joined.json().token as string);
+  }
+  return tokens;
+}
+
 t.test('open event streams are counted while they are open, on any gateway instance', async (t) => {
   const context = await setupTestContext(t, { database: true });
   const app = createServer(context.config, 'gateway', { logger: false });
@@ -34,22 +59,7 @@ t.test('open event streams are counted while they are open, on any gateway insta
     await app.close();
   });
 
-  await app.inject({
-    method: 'PUT',
-    url: '/admin/queues/streams',
-    headers: { 'x-admin-key': TEST_ADMIN_KEY },
-    payload: { maxActive: 1 },
-  });
-  const tokens = await Promise.all(
-    ['ann', 'bob'].map(async (userId) => {
-      const joined = await app.inject({
-        method: 'POST',
-        url: '/queues/streams/tokens',
-        headers: { authorization: `Bearer ${await context.identityToken(userId)}` },
-      });
-      return joined.json().token as string;
-    }),
-  );
+  const tokens = await openQueueWith(app, context.identityToken, 'streams', ['ann', 'bob']);
 
   t.equal(await gaugeValue(app, 'waiting_room_event_streams'), 0);
   const streams = tokens.map((token) => {
@@ -89,22 +99,8 @@ t.test(
     };
     const snapshotReads = () => gaugeValue(app, 'waiting_room_line_snapshot_reads_total');
 
-    await app.inject({
-      method: 'PUT',
-      url: '/admin/queues/placed',
-      headers: { 'x-admin-key': TEST_ADMIN_KEY },
-      payload: { maxActive: 1 },
-    });
-    const [, waiter] = await Promise.all(
-      ['ann', 'bob'].map(async (userId) => {
-        const joined = await app.inject({
-          method: 'POST',
-          url: '/queues/placed/tokens',
-          headers: { authorization: `Bearer ${await context.identityToken(userId)}` },
-        });
-        return joined.json().token as string;
-      }),
-    );
+    // ann joins first (admitted); bob waits first in line.
+    const [, waiter] = await openQueueWith(app, context.identityToken, 'placed', ['ann', 'bob']);
     const poll = async () => {
       const polled = await app.inject({
         url: '/queues/placed/tokens/me',
@@ -112,7 +108,6 @@ t.test(
       });
       return polled.json() as { status: string; position: number };
     };
-    // ann joined first (active); bob waits first in line.
     t.match(await poll(), { status: 'WAITING', position: 1 });
     const before = { redis: await source('redis'), exact: await source('exact_rank') };
     t.ok(before.redis >= 1, 'the first poll of a queue, with no snapshot yet, asked Redis');
