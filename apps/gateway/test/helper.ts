@@ -23,8 +23,11 @@ export async function buildGateway(t: Test, env: Record<string, string | number>
   /** `userId` joins `queueId`. */
   const join = async (queueId: string, userId: string) =>
     app.inject({ method: 'POST', url: `/queues/${queueId}/tokens`, headers: await asUser(userId) });
-  /** The same app over HTTP, through the typed client. */
-  const client = async () => createGatewayClient(await app.listen({ port: 0, host: '127.0.0.1' }));
+  /**
+   * The same app over HTTP, through the typed client. A backlog for thousands of connections
+   * opened at once (the rush tests): past Node's default of 511 a busy machine resets some.
+   */
+  const client = async () => createGatewayClient(await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }));
 
   return { app, ...context, asUser, join, client };
 }
